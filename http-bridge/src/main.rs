@@ -1,0 +1,3 @@
+//! The HTTP bridge (work in progress).
+
+fn main() {}

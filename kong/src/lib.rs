@@ -1,0 +1,1 @@
+//! Kong configuration checks (work in progress).

@@ -1,0 +1,107 @@
+//! Example handlers: one per runtime feature, so its tests and benchmark have something real to call.
+
+use std::time::Duration;
+
+use runtime::{ApiError, Caller, Ctx, handler};
+use serde::{Deserialize, Serialize};
+
+/// The demo service with its name and version; referencing it also links the handlers below.
+pub fn service() -> runtime::Service {
+    runtime::Service::new("demo", env!("CARGO_PKG_VERSION"))
+        .description("Example handlers of the NATS micro runtime")
+}
+
+/// Input and output of the echo handler.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echo {
+    /// Text sent back unchanged.
+    pub message: String,
+    /// Optional counter, to prove typed fields reach the handler as numbers.
+    #[serde(default)]
+    pub count: u32,
+}
+
+/// Answer the input unchanged: the trivial handler the benchmark measures.
+#[handler(subject = "demo.echo", http = "POST /demo/echo")]
+pub async fn echo(input: Echo) -> Result<Echo, ApiError> {
+    Ok(input)
+}
+
+/// Input of the handler that fails on purpose.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Reserve {
+    /// The name to reserve; `taken` is always taken.
+    pub name: String,
+}
+
+/// A function-specific error that converts into the runtime's, as function crates do.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The name is already reserved.
+    #[error("name '{0}' is taken")]
+    Taken(String),
+}
+
+impl From<DemoError> for ApiError {
+    fn from(err: DemoError) -> Self {
+        match err {
+            DemoError::Taken(_) => ApiError::Conflict(err.to_string()),
+        }
+    }
+}
+
+/// Reserve a name; proves a typed error becomes ADR-32 error headers and a JSON body.
+#[handler(subject = "demo.reserve", http = "POST /demo/reserve")]
+pub async fn reserve(input: Reserve) -> Result<Reserve, DemoError> {
+    if input.name == "taken" {
+        return Err(DemoError::Taken(input.name));
+    }
+    Ok(input)
+}
+
+/// Always panics; proves a panic is a 500 and the replica keeps serving.
+#[handler(subject = "demo.panic")]
+pub async fn panics() -> Result<(), ApiError> {
+    panic!("demo handler panicked on purpose")
+}
+
+/// Input of the sleeping handler.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Sleep {
+    /// How long to sleep.
+    pub ms: u64,
+}
+
+/// Sleep, then answer; with a 500 ms timeout and room for two at once, it shows 504 and 503.
+#[handler(
+    subject = "demo.sleep",
+    http = "POST /demo/sleep",
+    timeout_ms = 500,
+    concurrency = 2
+)]
+pub async fn sleep(input: Sleep) -> Result<Sleep, ApiError> {
+    tokio::time::sleep(Duration::from_millis(input.ms)).await;
+    Ok(input)
+}
+
+/// Who the caller is; only AUTHORs (and ADMINs) may ask.
+#[handler(subject = "demo.whoami", http = "GET /demo/whoami", roles = ["AUTHOR"])]
+pub async fn whoami(caller: Caller) -> Result<Caller, ApiError> {
+    Ok(caller)
+}
+
+/// Greet the caller by name when signed in, anyone otherwise.
+#[handler(subject = "demo.greet", http = "GET /demo/greet")]
+pub async fn greet(caller: Option<Caller>) -> Result<String, ApiError> {
+    Ok(match caller {
+        Some(caller) => format!("hello {}", caller.user.name),
+        None => "hello stranger".to_owned(),
+    })
+}
+
+/// Which service answered; heard by every replica because it joins no queue group.
+#[handler(subject = "demo.fanout", no_queue_group)]
+pub async fn fanout(ctx: Ctx) -> Result<String, ApiError> {
+    Ok(ctx.service().to_owned())
+}

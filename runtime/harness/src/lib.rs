@@ -1,0 +1,11 @@
+//! Starts the real servers a test needs on free ports and stops them on drop.
+//!
+//! A server the harness cannot start or reach is a loud panic, never a silent skip.
+
+mod nats;
+mod process;
+mod stores;
+
+pub use nats::NatsServer;
+pub use process::{Process, free_port, wait_for_port};
+pub use stores::{fresh_postgres_database, mongodb_url, redis_url, unique_name};

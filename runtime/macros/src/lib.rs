@@ -1,0 +1,247 @@
+//! `#[handler]`: registers an `async fn` with the runtime at link time, where it is written.
+
+use proc_macro::TokenStream;
+use proc_macro2::Span;
+use quote::{format_ident, quote};
+use syn::{FnArg, GenericArgument, ItemFn, LitInt, LitStr, PathArguments, Type, parse_macro_input};
+
+/// Registers an `async fn` as a NATS endpoint.
+///
+/// `subject = "blog.author.create"` (required), `http = "POST /blog/author"`,
+/// `roles = ["AUTHOR"]`, `queue_group = "name"` or `no_queue_group`, `timeout_ms = 5000`,
+/// `concurrency = 64`. Arguments of type `Ctx`, `Meta`, `Caller` and `Option<Caller>` are
+/// supplied by the runtime; at most one other argument is the JSON input.
+#[proc_macro_attribute]
+pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut args = Args::default();
+    let parser = syn::meta::parser(|meta| args.parse(meta));
+    parse_macro_input!(attr with parser);
+    let function = parse_macro_input!(item as ItemFn);
+    match expand(args, function) {
+        Ok(tokens) => tokens.into(),
+        Err(err) => err.to_compile_error().into(),
+    }
+}
+
+#[derive(Default)]
+struct Args {
+    subject: Option<LitStr>,
+    http: Option<(String, String)>,
+    roles: Vec<String>,
+    queue_group: Option<String>,
+    no_queue_group: bool,
+    timeout_ms: u64,
+    concurrency: usize,
+}
+
+impl Args {
+    fn parse(&mut self, meta: syn::meta::ParseNestedMeta) -> syn::Result<()> {
+        if meta.path.is_ident("subject") {
+            self.subject = Some(meta.value()?.parse()?);
+        } else if meta.path.is_ident("http") {
+            let lit: LitStr = meta.value()?.parse()?;
+            self.http = Some(parse_http(&lit)?);
+        } else if meta.path.is_ident("roles") {
+            let content;
+            let value = meta.value()?;
+            syn::bracketed!(content in value);
+            let roles =
+                content.parse_terminated(|input| input.parse::<LitStr>(), syn::Token![,])?;
+            self.roles = roles.iter().map(|r| r.value().to_uppercase()).collect();
+        } else if meta.path.is_ident("queue_group") {
+            let lit: LitStr = meta.value()?.parse()?;
+            self.queue_group = Some(lit.value());
+        } else if meta.path.is_ident("no_queue_group") {
+            self.no_queue_group = true;
+        } else if meta.path.is_ident("timeout_ms") {
+            self.timeout_ms = meta.value()?.parse::<LitInt>()?.base10_parse()?;
+        } else if meta.path.is_ident("concurrency") {
+            self.concurrency = meta.value()?.parse::<LitInt>()?.base10_parse()?;
+        } else {
+            return Err(meta.error(
+                "unknown handler option; expected subject, http, roles, queue_group, no_queue_group, timeout_ms or concurrency",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_http(lit: &LitStr) -> syn::Result<(String, String)> {
+    let value = lit.value();
+    let mut parts = value.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(path), None)
+            if matches!(method, "GET" | "POST" | "PUT" | "PATCH" | "DELETE")
+                && path.starts_with('/') =>
+        {
+            Ok((method.to_owned(), path.to_owned()))
+        }
+        _ => Err(syn::Error::new(
+            lit.span(),
+            "http must look like \"GET /blog/id/:id\"",
+        )),
+    }
+}
+
+/// How the runtime fills one argument of the handler.
+enum Arg {
+    Extracted,
+    Caller,
+    OptionalCaller,
+    Input,
+}
+
+fn classify(ty: &Type) -> Arg {
+    let Type::Path(path) = ty else {
+        return Arg::Input;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return Arg::Input;
+    };
+    match last.ident.to_string().as_str() {
+        "Ctx" | "Meta" => Arg::Extracted,
+        "Caller" => Arg::Caller,
+        "Option" => match &last.arguments {
+            PathArguments::AngleBracketed(generic) => match generic.args.first() {
+                Some(GenericArgument::Type(inner)) if matches!(classify(inner), Arg::Caller) => {
+                    Arg::OptionalCaller
+                }
+                _ => Arg::Input,
+            },
+            _ => Arg::Input,
+        },
+        _ => Arg::Input,
+    }
+}
+
+fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let name = &function.sig.ident;
+    let subject = args.subject.ok_or_else(|| {
+        syn::Error::new(
+            Span::call_site(),
+            "handler needs subject = \"service.area.verb\"",
+        )
+    })?;
+    if function.sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            &function.sig.fn_token,
+            "a handler must be an async fn",
+        ));
+    }
+    if args.no_queue_group && args.queue_group.is_some() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "queue_group and no_queue_group exclude each other",
+        ));
+    }
+
+    let mut bindings = Vec::new();
+    let mut names = Vec::new();
+    let mut has_input = false;
+    let mut access = if args.roles.is_empty() {
+        quote!(Public)
+    } else {
+        quote!(Bearer)
+    };
+    for (index, input) in function.sig.inputs.iter().enumerate() {
+        let FnArg::Typed(typed) = input else {
+            return Err(syn::Error::new_spanned(input, "a handler cannot take self"));
+        };
+        let ty = &typed.ty;
+        let var = format_ident!("__arg{}", index);
+        let binding = match classify(ty) {
+            Arg::Input => {
+                if has_input {
+                    return Err(syn::Error::new_spanned(
+                        ty,
+                        "a handler takes at most one input argument",
+                    ));
+                }
+                has_input = true;
+                quote!(let #var: #ty = ::runtime::__private::input(&request)?;)
+            }
+            kind => {
+                match kind {
+                    Arg::Caller => access = quote!(Bearer),
+                    Arg::OptionalCaller if args.roles.is_empty() => access = quote!(Optional),
+                    _ => {}
+                }
+                quote!(let #var = <#ty as ::runtime::__private::FromRequest>::from_request(&request)?;)
+            }
+        };
+        bindings.push(binding);
+        names.push(var);
+    }
+
+    let call_fn = format_ident!("__runtime_call_{}", name);
+    let static_name = format_ident!("__RUNTIME_HANDLER_{}", name.to_string().to_uppercase());
+    let http = match &args.http {
+        Some((method, path)) => quote!(::core::option::Option::Some((#method, #path))),
+        None => quote!(::core::option::Option::None),
+    };
+    let roles = &args.roles;
+    let queue_group = match (&args.queue_group, args.no_queue_group) {
+        (_, true) => quote!(None),
+        (Some(group), false) => quote!(Named(#group)),
+        (None, false) => quote!(Default),
+    };
+    let timeout_ms = args.timeout_ms;
+    let concurrency = args.concurrency;
+    let description = doc_text(&function);
+
+    Ok(quote! {
+        #function
+
+        #[doc(hidden)]
+        fn #call_fn(
+            request: ::runtime::__private::Request,
+        ) -> ::runtime::__private::BoxFuture<
+            'static,
+            ::core::result::Result<::runtime::__private::Bytes, ::runtime::ApiError>,
+        > {
+            ::std::boxed::Box::pin(async move {
+                #(#bindings)*
+                let output = #name(#(#names),*)
+                    .await
+                    .map_err(::core::convert::Into::<::runtime::ApiError>::into)?;
+                ::runtime::__private::output(&output)
+            })
+        }
+
+        #[doc(hidden)]
+        #[::runtime::__private::linkme::distributed_slice(::runtime::__private::HANDLERS)]
+        #[linkme(crate = ::runtime::__private::linkme)]
+        static #static_name: ::runtime::__private::HandlerDef = ::runtime::__private::HandlerDef {
+            subject: #subject,
+            http: #http,
+            roles: &[#(#roles),*],
+            access: ::runtime::__private::Access::#access,
+            queue_group: ::runtime::__private::QueueGroup::#queue_group,
+            timeout_ms: #timeout_ms,
+            concurrency: #concurrency,
+            description: #description,
+            location: ::core::concat!(::core::file!(), ":", ::core::line!()),
+            call: #call_fn,
+        };
+    })
+}
+
+fn doc_text(function: &ItemFn) -> String {
+    function
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,89 @@
+//! Runtime settings from flags and env, with defaults that work against a local NATS.
+
+use std::time::Duration;
+
+/// Settings every function binary shares; flatten into a function's own `clap::Parser`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// NATS server to serve on.
+    #[arg(long, env = "NATS_URL", default_value = DEFAULT_NATS_URL)]
+    pub nats_url: String,
+    /// Serve only handlers whose subject matches one of these NATS patterns (e.g. `blog.list.*`).
+    #[arg(long, env = "ONLY", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Default per-handler timeout in milliseconds (504 past it).
+    #[arg(long, env = "HANDLER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Default per-handler cap on concurrent requests per replica (503 past it).
+    #[arg(long, env = "HANDLER_CONCURRENCY", default_value_t = 256)]
+    pub concurrency: usize,
+    /// Seconds to finish in-flight requests after SIGTERM.
+    #[arg(long, env = "DRAIN_GRACE_SECS", default_value_t = 30)]
+    pub drain_grace_secs: u64,
+    /// Seconds a resolved caller stays cached (revocations evict sooner).
+    #[arg(long, env = "IDENTITY_CACHE_SECS", default_value_t = 300)]
+    pub identity_cache_secs: u64,
+    /// Milliseconds to wait for `auth.token.verify`.
+    #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 2_000)]
+    pub auth_timeout_ms: u64,
+    /// `text` or `json` log lines.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Exit 0 if an instance of this service answers `$SRV.PING`, 1 otherwise (for health checks).
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// NATS URL used when `NATS_URL` is unset.
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            nats_url: DEFAULT_NATS_URL.to_owned(),
+            only: Vec::new(),
+            timeout_ms: 10_000,
+            concurrency: 256,
+            drain_grace_secs: 30,
+            identity_cache_secs: 300,
+            auth_timeout_ms: 2_000,
+            log_format: LogFormat::Text,
+            check: false,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults pointed at `nats_url`, for tests and embedding.
+    pub fn with_nats_url(nats_url: impl Into<String>) -> Self {
+        Self {
+            nats_url: nats_url.into(),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn handler_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    pub(crate) fn drain_grace(&self) -> Duration {
+        Duration::from_secs(self.drain_grace_secs)
+    }
+
+    pub(crate) fn identity_cache_ttl(&self) -> Duration {
+        Duration::from_secs(self.identity_cache_secs)
+    }
+
+    pub(crate) fn auth_timeout(&self) -> Duration {
+        Duration::from_millis(self.auth_timeout_ms)
+    }
+}

@@ -1,0 +1,64 @@
+//! The context a handler gets: its service's shared state and a NATS client.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// Cheap-to-clone handle on what a service shares between requests.
+#[derive(Clone)]
+pub struct Ctx {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nats: async_nats::Client,
+    state: http::Extensions,
+    service: String,
+}
+
+impl Ctx {
+    pub(crate) fn new(nats: async_nats::Client, state: http::Extensions, service: String) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                nats,
+                state,
+                service,
+            }),
+        }
+    }
+
+    /// Shared state registered with `Service::state`, such as a store or a cache.
+    ///
+    /// A missing type is a wiring bug caught by the first request in any test: the runtime turns
+    /// the panic into a 500 and keeps serving.
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.inner.state.get::<T>().unwrap_or_else(|| {
+            panic!(
+                "service state {} was never registered",
+                std::any::type_name::<T>()
+            )
+        })
+    }
+
+    /// The NATS connection, for handlers that call other functions.
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.inner.nats
+    }
+
+    /// Name of the service serving this request.
+    pub fn service(&self) -> &str {
+        &self.inner.service
+    }
+
+    /// Publishes an event (pub/sub, heard by every replica) as JSON.
+    pub async fn publish<T: Serialize>(&self, subject: &str, event: &T) -> Result<(), ApiError> {
+        let payload = serde_json::to_vec(event).map_err(ApiError::internal)?;
+        self.inner
+            .nats
+            .publish(subject.to_owned(), payload.into())
+            .await
+            .map_err(|err| ApiError::Unavailable(format!("cannot publish {subject}: {err}")))
+    }
+}

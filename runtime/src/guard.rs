@@ -1,0 +1,142 @@
+//! Resolves the caller from a bearer token through `auth.token.verify` and enforces roles.
+//!
+//! Resolved callers are cached in-process; a revocation event evicts them before the next
+//! request, on every replica, because every replica subscribes to it without a queue group.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use futures::StreamExt;
+use moka::future::Cache;
+
+use crate::caller::{
+    Caller, TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY_SUBJECT, TokenRevoked, TokenVerifyRequest,
+};
+use crate::error::ApiError;
+use crate::registry::{Access, HandlerDef};
+use crate::reply;
+use crate::request::Meta;
+use crate::wire;
+
+/// Caller resolution shared by every endpoint of a service.
+#[derive(Clone)]
+pub struct Guard {
+    nats: async_nats::Client,
+    cache: Cache<String, Arc<Caller>>,
+    /// Bumped by every revocation so a verify racing with it does not re-cache a revoked caller.
+    epoch: Arc<AtomicU64>,
+    timeout: Duration,
+}
+
+impl Guard {
+    /// A guard that caches identities for at most `ttl` and waits `timeout` for the auth function.
+    pub fn new(nats: async_nats::Client, ttl: Duration, timeout: Duration) -> Self {
+        Self {
+            nats,
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .support_invalidation_closures()
+                .build(),
+            epoch: Arc::new(AtomicU64::new(0)),
+            timeout,
+        }
+    }
+
+    /// Subscribes to revocation events; the returned task evicts matching callers until the connection closes.
+    pub async fn listen_for_revocations(
+        &self,
+    ) -> Result<tokio::task::JoinHandle<()>, async_nats::SubscribeError> {
+        let mut events = self.nats.subscribe(TOKEN_REVOKED_SUBJECT).await?;
+        let guard = self.clone();
+        Ok(tokio::spawn(async move {
+            while let Some(message) = events.next().await {
+                match serde_json::from_slice::<TokenRevoked>(&message.payload) {
+                    Ok(event) => guard.evict(event),
+                    Err(err) => tracing::warn!(%err, "ignoring malformed revocation event"),
+                }
+            }
+        }))
+    }
+
+    /// Drops every cached caller the event covers.
+    pub fn evict(&self, event: TokenRevoked) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        // Only fails when closures are unsupported, which `new` rules out.
+        let _ = self
+            .cache
+            .invalidate_entries_if(move |_, caller| event.covers(caller));
+    }
+
+    /// The caller of a request to `def`, or why it may not proceed (401/403/503).
+    pub async fn authorize(
+        &self,
+        def: &HandlerDef,
+        meta: &Meta,
+    ) -> Result<Option<Caller>, ApiError> {
+        match (def.access, meta.token.as_deref()) {
+            (Access::Public, _) | (Access::Optional, None) => Ok(None),
+            (Access::Bearer, None) => Err(ApiError::Unauthorized(
+                "a bearer token is required in the Authorization header".into(),
+            )),
+            (_, Some(token)) => {
+                let caller = self.resolve(token, meta).await?;
+                if !caller.has_any_role(def.roles) {
+                    return Err(ApiError::Forbidden(format!(
+                        "this needs one of the roles {}",
+                        def.roles.join(", ")
+                    )));
+                }
+                Ok(Some(caller))
+            }
+        }
+    }
+
+    async fn resolve(&self, token: &str, meta: &Meta) -> Result<Caller, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(caller) = self.cache.get(token).await {
+            if caller.expires_at.is_none_or(|exp| exp > now) {
+                return Ok((*caller).clone());
+            }
+            self.cache.invalidate(token).await;
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let mut headers = HeaderMap::new();
+        headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
+        let body = serde_json::to_vec(&TokenVerifyRequest {
+            access_token: token.to_owned(),
+        })
+        .map_err(ApiError::internal)?;
+        let reply = reply::request(
+            &self.nats,
+            TOKEN_VERIFY_SUBJECT,
+            headers,
+            body.into(),
+            self.timeout,
+        )
+        .await
+        .map_err(|err| match err {
+            ApiError::Unauthorized(_)
+            | ApiError::Forbidden(_)
+            | ApiError::NotFound(_)
+            | ApiError::BadRequest(_) => {
+                ApiError::Unauthorized(format!("invalid access token: {err}"))
+            }
+            ApiError::Unavailable(_) | ApiError::Timeout(_) => {
+                ApiError::Unavailable(format!("cannot verify the access token now: {err}"))
+            }
+            other => other,
+        })?;
+        let caller: Caller = serde_json::from_slice(&reply).map_err(|err| {
+            ApiError::internal(format!("malformed {TOKEN_VERIFY_SUBJECT} reply: {err}"))
+        })?;
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            self.cache
+                .insert(token.to_owned(), Arc::new(caller.clone()))
+                .await;
+        }
+        Ok(caller)
+    }
+}

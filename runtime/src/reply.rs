@@ -1,0 +1,87 @@
+//! Errors to ADR-32 headers plus a JSON body, and back again for callers that read replies.
+
+use std::time::Duration;
+
+use async_nats::{HeaderMap, Message, RequestErrorKind};
+use bytes::Bytes;
+
+use crate::error::ApiError;
+use crate::wire::{self, ErrorBody};
+
+/// Builds the headers and body of an error reply.
+pub fn encode_error(err: &ApiError) -> (HeaderMap, Bytes) {
+    let body = err.body();
+    let mut headers = HeaderMap::new();
+    // Header values cannot carry line breaks; the JSON body keeps the full message.
+    let message: String = body
+        .message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    headers.insert(wire::ERROR_HEADER, message.as_str());
+    headers.insert(wire::ERROR_CODE_HEADER, body.code.to_string().as_str());
+    let payload = serde_json::to_vec(&body).unwrap_or_default();
+    (headers, payload.into())
+}
+
+/// Reads a reply: the payload on success, the typed error when ADR-32 error headers are present.
+pub fn decode(message: Message) -> Result<Bytes, ApiError> {
+    let Some(headers) = message.headers.as_ref() else {
+        return Ok(message.payload);
+    };
+    if let Some(status) = message.status
+        && status == async_nats::StatusCode::NO_RESPONDERS
+    {
+        return Err(no_responders(&message.subject));
+    }
+    let Some(code) = headers.get(wire::ERROR_CODE_HEADER) else {
+        return Ok(message.payload);
+    };
+    let code = code.as_str().parse::<u16>().unwrap_or(500);
+    let message_text = serde_json::from_slice::<ErrorBody>(&message.payload)
+        .map(|body| body.message)
+        .or_else(|_| {
+            headers
+                .get(wire::ERROR_HEADER)
+                .map(|v| v.as_str().to_owned())
+                .ok_or(())
+        })
+        .unwrap_or_else(|()| "request failed".to_owned());
+    Err(ApiError::from_code(code, message_text))
+}
+
+/// Sends a request and reads its reply; no responders is 503 at once, silence past `timeout` 504.
+pub async fn request(
+    client: &async_nats::Client,
+    subject: &str,
+    headers: HeaderMap,
+    payload: Bytes,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
+    let request = async_nats::Request::new()
+        .headers(headers)
+        .payload(payload)
+        .timeout(Some(timeout));
+    match client.send_request(subject.to_owned(), request).await {
+        Ok(message) => decode(message),
+        Err(err) => Err(match err.kind() {
+            RequestErrorKind::NoResponders => no_responders(subject),
+            RequestErrorKind::TimedOut => {
+                ApiError::Timeout(format!("'{subject}' did not answer within {timeout:?}"))
+            }
+            RequestErrorKind::MaxPayloadExceeded => ApiError::PayloadTooLarge(format!(
+                "request to '{subject}' exceeds the server's payload limit"
+            )),
+            RequestErrorKind::InvalidSubject => {
+                ApiError::BadRequest(format!("'{subject}' is not a valid subject"))
+            }
+            RequestErrorKind::Other => {
+                ApiError::Unavailable(format!("cannot reach '{subject}': {err}"))
+            }
+        }),
+    }
+}
+
+fn no_responders(subject: &str) -> ApiError {
+    ApiError::Unavailable(format!("no handler is serving '{subject}'"))
+}

@@ -1,0 +1,115 @@
+//! One incoming request and the extractors that hand its parts to a handler.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::caller::Caller;
+use crate::ctx::Ctx;
+use crate::error::ApiError;
+use crate::wire;
+
+/// Everything a handler may ask for about one request; built by the runtime, read by extractors.
+pub struct Request {
+    pub(crate) ctx: Ctx,
+    pub(crate) meta: Meta,
+    pub(crate) caller: Option<Caller>,
+    pub(crate) payload: Bytes,
+}
+
+/// Request-scoped facts carried in NATS headers.
+#[derive(Debug, Clone, Default)]
+pub struct Meta {
+    /// The subject the request arrived on.
+    pub subject: String,
+    /// Correlation id (from `X-Request-Id`, generated when absent).
+    pub request_id: String,
+    /// The bearer token, without its `Bearer ` prefix.
+    pub token: Option<String>,
+    /// W3C trace context, when the caller sent one.
+    pub traceparent: Option<String>,
+}
+
+impl Meta {
+    /// Reads the caller-supplied headers of a NATS message.
+    pub fn from_headers(subject: &str, headers: Option<&async_nats::HeaderMap>) -> Self {
+        let get = |name: &str| {
+            headers
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let token = get(wire::AUTHORIZATION).and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+        Self {
+            subject: subject.to_owned(),
+            request_id: get(wire::REQUEST_ID).unwrap_or_else(|| nuid::next().to_string()),
+            token,
+            traceparent: get(wire::TRACEPARENT),
+        }
+    }
+}
+
+/// A handler argument the runtime can supply from the request (like an axum extractor).
+pub trait FromRequest: Sized {
+    /// Takes this argument out of the request, or says why it cannot.
+    fn from_request(req: &Request) -> Result<Self, ApiError>;
+}
+
+impl FromRequest for Ctx {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(req.ctx.clone())
+    }
+}
+
+impl FromRequest for Meta {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(req.meta.clone())
+    }
+}
+
+impl FromRequest for Caller {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        req.caller
+            .clone()
+            .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
+    }
+}
+
+impl FromRequest for Option<Caller> {
+    fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Ok(req.caller.clone())
+    }
+}
+
+/// Deserialises the handler's input; an empty payload reads as `{}`; errors name the offending field.
+pub fn input<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let payload: &[u8] = if req.payload.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &req.payload
+    };
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadRequest(format!("request body is not valid JSON: {inner}"))
+        } else if path == "." {
+            ApiError::BadRequest(format!("invalid input: {inner}"))
+        } else {
+            ApiError::BadRequest(format!("invalid field '{path}': {inner}"))
+        }
+    })
+}
+
+/// Serialises a handler's output as the reply payload.
+pub fn output<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|err| ApiError::internal(format!("cannot serialise reply: {err}")))
+}

@@ -1,0 +1,239 @@
+//! One endpoint at work: its subscription loop, limits, panic and timeout handling, and replies.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::{Message, Subscriber};
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use super::discovery::{EndpointInfo, EndpointStats};
+use super::stats::Stats;
+use crate::ctx::Ctx;
+use crate::error::ApiError;
+use crate::guard::Guard;
+use crate::registry::HandlerDef;
+use crate::reply;
+use crate::request::{Meta, Request};
+use crate::wire::meta;
+
+/// What every endpoint of one service instance shares.
+pub(crate) struct Shared {
+    pub client: async_nats::Client,
+    pub ctx: Ctx,
+    pub guard: Guard,
+    pub tracker: TaskTracker,
+}
+
+/// A registered handler bound to its limits and counters.
+pub(crate) struct Endpoint {
+    pub def: &'static HandlerDef,
+    pub name: String,
+    pub metadata: BTreeMap<String, String>,
+    pub stats: Stats,
+    limit: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl Endpoint {
+    pub fn new(
+        def: &'static HandlerDef,
+        default_timeout: Duration,
+        default_concurrency: usize,
+    ) -> Self {
+        let timeout = match def.timeout_ms {
+            0 => default_timeout,
+            ms => Duration::from_millis(ms),
+        };
+        let concurrency = match def.concurrency {
+            0 => default_concurrency,
+            n => n,
+        };
+        Self {
+            def,
+            name: def.endpoint_name(),
+            metadata: metadata_of(def),
+            stats: Stats::default(),
+            limit: Arc::new(Semaphore::new(concurrency)),
+            timeout,
+        }
+    }
+
+    pub fn info(&self) -> EndpointInfo {
+        EndpointInfo {
+            name: self.name.clone(),
+            subject: self.def.subject.to_owned(),
+            queue_group: self.def.queue_group().map(str::to_owned),
+            metadata: self.metadata.clone(),
+        }
+    }
+
+    pub fn stats(&self) -> EndpointStats {
+        let snapshot = self.stats.snapshot();
+        EndpointStats {
+            name: self.name.clone(),
+            subject: self.def.subject.to_owned(),
+            queue_group: self.def.queue_group().map(str::to_owned),
+            num_requests: snapshot.requests,
+            num_errors: snapshot.errors,
+            average_processing_time: snapshot.average_nanos(),
+            processing_time: snapshot.processing_nanos,
+            last_error: snapshot.last_error,
+            metadata: self.metadata.clone(),
+        }
+    }
+}
+
+fn metadata_of(def: &HandlerDef) -> BTreeMap<String, String> {
+    let mut metadata = BTreeMap::new();
+    if let Some((method, path)) = def.http {
+        metadata.insert(meta::HTTP_METHOD.to_owned(), method.to_owned());
+        metadata.insert(meta::HTTP_PATH.to_owned(), path.to_owned());
+    }
+    metadata.insert(meta::ROLES.to_owned(), def.roles.join(","));
+    metadata.insert(meta::AUTH.to_owned(), def.access.as_str().to_owned());
+    if !def.description.is_empty() {
+        metadata.insert(meta::DESCRIPTION.to_owned(), def.description.to_owned());
+    }
+    metadata
+}
+
+/// Takes messages until `stop`, then drains the subscription so nothing already routed here is lost.
+pub(crate) async fn serve(
+    endpoint: Arc<Endpoint>,
+    shared: Arc<Shared>,
+    mut subscriber: Subscriber,
+    stop: CancellationToken,
+) {
+    let mut draining = false;
+    loop {
+        let message = tokio::select! {
+            biased;
+            () = stop.cancelled(), if !draining => {
+                draining = true;
+                if let Err(err) = subscriber.drain().await {
+                    tracing::warn!(subject = endpoint.def.subject, %err, "cannot drain subscription");
+                    break;
+                }
+                continue;
+            }
+            message = subscriber.next() => message,
+        };
+        let Some(message) = message else { break };
+        let arrived = Instant::now();
+        match endpoint.limit.clone().try_acquire_owned() {
+            Ok(permit) => {
+                shared.tracker.spawn(handle(
+                    endpoint.clone(),
+                    shared.clone(),
+                    message,
+                    arrived,
+                    permit,
+                ));
+            }
+            Err(_) => {
+                let busy = ApiError::Unavailable(format!(
+                    "'{}' is at its concurrency limit on this replica; retry shortly",
+                    endpoint.def.subject
+                ));
+                respond(&endpoint, &shared.client, message.reply, Err(busy), arrived).await;
+            }
+        }
+    }
+}
+
+async fn handle(
+    endpoint: Arc<Endpoint>,
+    shared: Arc<Shared>,
+    message: Message,
+    arrived: Instant,
+    _permit: OwnedSemaphorePermit,
+) {
+    let meta = Meta::from_headers(&message.subject, message.headers.as_ref());
+    let span = tracing::info_span!("request", subject = endpoint.def.subject, request_id = %meta.request_id);
+    async move {
+        let work = call(endpoint.def, &shared, meta, message.payload);
+        let outcome =
+            match tokio::time::timeout(endpoint.timeout, AssertUnwindSafe(work).catch_unwind())
+                .await
+            {
+                Err(_) => Err(ApiError::Timeout(format!(
+                    "'{}' did not finish within {} ms",
+                    endpoint.def.subject,
+                    endpoint.timeout.as_millis()
+                ))),
+                Ok(Err(panic)) => Err(ApiError::internal(format!(
+                    "handler panicked: {}",
+                    panic_text(&panic)
+                ))),
+                Ok(Ok(outcome)) => outcome,
+            };
+        respond(&endpoint, &shared.client, message.reply, outcome, arrived).await;
+    }
+    .instrument(span)
+    .await;
+}
+
+async fn call(
+    def: &'static HandlerDef,
+    shared: &Shared,
+    meta: Meta,
+    payload: Bytes,
+) -> Result<Bytes, ApiError> {
+    let caller = shared.guard.authorize(def, &meta).await?;
+    (def.call)(Request {
+        ctx: shared.ctx.clone(),
+        meta,
+        caller,
+        payload,
+    })
+    .await
+}
+
+/// Sends the reply and records the outcome; a reply that cannot be sent counts as an error.
+async fn respond(
+    endpoint: &Endpoint,
+    client: &async_nats::Client,
+    reply_to: Option<async_nats::Subject>,
+    outcome: Result<Bytes, ApiError>,
+    arrived: Instant,
+) {
+    let mut error = outcome.as_ref().err().map(|err| {
+        match err {
+            ApiError::Internal(cause) => tracing::error!(code = 500, %cause, "request failed"),
+            err if err.code() >= 500 => tracing::warn!(code = err.code(), %err, "request failed"),
+            err => tracing::debug!(code = err.code(), %err, "request rejected"),
+        }
+        format!("{} {err}", err.code())
+    });
+    if let Some(reply_to) = reply_to {
+        let sent = match outcome {
+            Ok(payload) => client.publish(reply_to, payload).await,
+            Err(err) => {
+                let (headers, payload) = reply::encode_error(&err);
+                client
+                    .publish_with_headers(reply_to, headers, payload)
+                    .await
+            }
+        };
+        if let Err(err) = sent {
+            tracing::warn!(%err, "cannot send reply");
+            error = Some(format!("reply not sent: {err}"));
+        }
+    }
+    endpoint.stats.record(arrived.elapsed(), error);
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-string panic payload")
+}

@@ -1,0 +1,326 @@
+//! A function's NATS micro service: every selected handler as an ADR-32 endpoint, plus discovery.
+
+pub mod discovery;
+mod endpoint;
+pub mod stats;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::guard::Guard;
+use crate::registry::{self, Access, HANDLERS, HandlerDef};
+use discovery::{
+    INFO_TYPE, Identity, InfoResponse, PING_TYPE, PingResponse, STATS_TYPE, StatsResponse,
+};
+use endpoint::{Endpoint, Shared};
+
+/// Builder for one function's service; `run` serves it until SIGTERM.
+pub struct Service {
+    name: String,
+    version: String,
+    description: String,
+    metadata: BTreeMap<String, String>,
+    config: Config,
+    state: http::Extensions,
+    handlers: &'static [HandlerDef],
+}
+
+impl Service {
+    /// A service named `name` (shared by its replicas) at SemVer `version`.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            config: Config::default(),
+            state: http::Extensions::new(),
+            handlers: &HANDLERS,
+        }
+    }
+
+    /// Human-readable description shown by `$SRV.INFO`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Service-level metadata shown by every discovery response.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Runtime settings (NATS URL, `--only`, limits); defaults suit a local run.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Shared state handlers read with `ctx.state::<T>()`.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
+    pub async fn run(self) -> Result<(), Error> {
+        crate::logging::init(self.config.log_format);
+        if self.config.check {
+            return check(&self.config, &self.name).await;
+        }
+        let client = connect(&self.config, &self.name).await?;
+        let running = self.start(client).await?;
+        crate::drain::shutdown_signal().await;
+        tracing::info!("shutdown requested; draining");
+        running.shutdown().await
+    }
+
+    /// Subscribes every selected endpoint and discovery on `client`; returns at once.
+    pub async fn start(self, client: async_nats::Client) -> Result<Running, Error> {
+        validate_identity(&self.name, &self.version)?;
+        let selected = registry::select(self.handlers, &self.config.only)?;
+        let id = nuid::next().to_string();
+        let guard = Guard::new(
+            client.clone(),
+            self.config.identity_cache_ttl(),
+            self.config.auth_timeout(),
+        );
+        let mut background = Vec::new();
+        if selected.iter().any(|def| def.access != Access::Public) {
+            background.push(guard.listen_for_revocations().await.map_err(nats_error)?);
+        }
+        let shared = Arc::new(Shared {
+            client: client.clone(),
+            ctx: Ctx::new(client.clone(), self.state, self.name.clone()),
+            guard,
+            tracker: TaskTracker::new(),
+        });
+        let stop = CancellationToken::new();
+        let mut endpoints = Vec::with_capacity(selected.len());
+        for def in selected {
+            let endpoint = Arc::new(Endpoint::new(
+                def,
+                self.config.handler_timeout(),
+                self.config.concurrency,
+            ));
+            let subscriber = match def.queue_group() {
+                Some(group) => client.queue_subscribe(def.subject, group.to_owned()).await,
+                None => client.subscribe(def.subject).await,
+            }
+            .map_err(nats_error)?;
+            shared.tracker.spawn(endpoint::serve(
+                endpoint.clone(),
+                shared.clone(),
+                subscriber,
+                stop.clone(),
+            ));
+            endpoints.push(endpoint);
+        }
+        let instance = Arc::new(Instance {
+            identity: Identity {
+                name: self.name,
+                id: id.clone(),
+                version: self.version,
+                metadata: self.metadata,
+            },
+            description: self.description,
+            started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            endpoints,
+        });
+        background.push(serve_discovery(&client, instance.clone()).await?);
+        client.flush().await.map_err(nats_error)?;
+        tracing::info!(
+            service = %instance.identity.name,
+            id = %id,
+            endpoints = instance.endpoints.len(),
+            "serving"
+        );
+        Ok(Running {
+            instance,
+            client,
+            shared,
+            stop,
+            background,
+            grace: self.config.drain_grace(),
+        })
+    }
+}
+
+/// A started service; dropping it without `shutdown` leaves its subscriptions to the connection.
+pub struct Running {
+    instance: Arc<Instance>,
+    client: async_nats::Client,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    background: Vec<JoinHandle<()>>,
+    grace: Duration,
+}
+
+impl Running {
+    /// This instance's ADR-32 id.
+    pub fn id(&self) -> &str {
+        &self.instance.identity.id
+    }
+
+    /// Subjects served by this instance, in order.
+    pub fn subjects(&self) -> Vec<&'static str> {
+        self.instance
+            .endpoints
+            .iter()
+            .map(|e| e.def.subject)
+            .collect()
+    }
+
+    /// Stops taking requests, finishes in-flight ones within the grace period, then leaves discovery.
+    pub async fn shutdown(self) -> Result<(), Error> {
+        self.stop.cancel();
+        self.shared.tracker.close();
+        if tokio::time::timeout(self.grace, self.shared.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(grace = ?self.grace, "grace period over; abandoning unfinished requests");
+        }
+        for task in &self.background {
+            task.abort();
+        }
+        self.client.flush().await.map_err(nats_error)?;
+        tracing::info!(id = %self.instance.identity.id, "drained");
+        Ok(())
+    }
+}
+
+struct Instance {
+    identity: Identity,
+    description: String,
+    started: String,
+    endpoints: Vec<Arc<Endpoint>>,
+}
+
+impl Instance {
+    fn respond(&self, verb: &str) -> serde_json::Result<Vec<u8>> {
+        let identity = self.identity.clone();
+        match verb {
+            "PING" => serde_json::to_vec(&PingResponse {
+                kind: PING_TYPE.to_owned(),
+                identity,
+            }),
+            "INFO" => serde_json::to_vec(&InfoResponse {
+                kind: INFO_TYPE.to_owned(),
+                identity,
+                description: self.description.clone(),
+                endpoints: self.endpoints.iter().map(|e| e.info()).collect(),
+            }),
+            _ => serde_json::to_vec(&StatsResponse {
+                kind: STATS_TYPE.to_owned(),
+                identity,
+                started: self.started.clone(),
+                endpoints: self.endpoints.iter().map(|e| e.stats()).collect(),
+            }),
+        }
+    }
+}
+
+async fn serve_discovery(
+    client: &async_nats::Client,
+    instance: Arc<Instance>,
+) -> Result<JoinHandle<()>, Error> {
+    let mut streams = Vec::new();
+    for verb in discovery::VERBS {
+        for subject in discovery::subjects(verb, &instance.identity.name, &instance.identity.id) {
+            let subscriber = client.subscribe(subject).await.map_err(nats_error)?;
+            streams.push(subscriber.map(move |message| (verb, message)));
+        }
+    }
+    let client = client.clone();
+    Ok(tokio::spawn(async move {
+        let mut all = futures::stream::select_all(streams);
+        while let Some((verb, message)) = all.next().await {
+            let Some(reply_to) = message.reply else {
+                continue;
+            };
+            match instance.respond(verb) {
+                Ok(body) => {
+                    if let Err(err) = client.publish(reply_to, body.into()).await {
+                        tracing::warn!(%err, verb, "cannot answer discovery request");
+                    }
+                }
+                Err(err) => tracing::error!(%err, verb, "cannot serialise discovery reply"),
+            }
+        }
+    }))
+}
+
+/// Connects with reconnects logged; a NATS that is down at start is an error, not a hang.
+pub async fn connect(config: &Config, name: &str) -> Result<async_nats::Client, Error> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None)
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Connected => tracing::info!("connected to NATS"),
+                async_nats::Event::Disconnected => {
+                    tracing::warn!("disconnected from NATS; reconnecting")
+                }
+                other => tracing::info!(event = %other, "NATS event"),
+            }
+        })
+        .connect(config.nats_url.as_str())
+        .await
+        .map_err(|err| Error::Nats(format!("cannot connect to {}: {err}", config.nats_url)))
+}
+
+async fn check(config: &Config, name: &str) -> Result<(), Error> {
+    let client = connect(config, name).await?;
+    let subject = format!("$SRV.PING.{name}");
+    let reply = tokio::time::timeout(
+        Duration::from_secs(2),
+        client.request(subject.clone(), "".into()),
+    )
+    .await
+    .map_err(|_| Error::Unhealthy(format!("no answer on {subject}")))?
+    .map_err(|err| Error::Unhealthy(format!("{subject}: {err}")))?;
+    let ping: PingResponse = serde_json::from_slice(&reply.payload)
+        .map_err(|err| Error::Unhealthy(format!("bad PING reply: {err}")))?;
+    println!("{} {} is up", ping.identity.name, ping.identity.id);
+    Ok(())
+}
+
+fn validate_identity(name: &str, version: &str) -> Result<(), Error> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::InvalidService(format!(
+            "name '{name}' must match [A-Za-z0-9_-]+"
+        )));
+    }
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<_> = core.split('.').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.parse::<u64>().is_err())
+    {
+        return Err(Error::InvalidService(format!(
+            "version '{version}' is not SemVer"
+        )));
+    }
+    Ok(())
+}
+
+fn nats_error(err: impl std::fmt::Display) -> Error {
+    Error::Nats(err.to_string())
+}
