@@ -2,10 +2,12 @@
 //!
 //! A server the harness cannot start or reach is a loud panic, never a silent skip.
 
+mod load;
 mod nats;
 mod process;
 mod stores;
 
+pub use load::{LoadReport, nats_load};
 pub use nats::NatsServer;
 pub use process::{Process, free_port, wait_for_port};
 pub use stores::{fresh_postgres_database, mongodb_url, redis_url, unique_name};
