@@ -93,6 +93,10 @@ pub fn input<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     } else {
         &req.payload
     };
+    // The plain parse is the hot path; only a failed one is parsed again to name the field.
+    if let Ok(value) = serde_json::from_slice(payload) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(payload);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

@@ -85,6 +85,13 @@ pub async fn sleep(input: Sleep) -> Result<Sleep, ApiError> {
     Ok(input)
 }
 
+/// Sleep within the default limits; what the drain test keeps in flight during SIGTERM.
+#[handler(subject = "demo.slow", http = "POST /demo/slow")]
+pub async fn slow(input: Sleep) -> Result<Sleep, ApiError> {
+    tokio::time::sleep(Duration::from_millis(input.ms)).await;
+    Ok(input)
+}
+
 /// Who the caller is; only AUTHORs (and ADMINs) may ask.
 #[handler(subject = "demo.whoami", http = "GET /demo/whoami", roles = ["AUTHOR"])]
 pub async fn whoami(caller: Caller) -> Result<Caller, ApiError> {

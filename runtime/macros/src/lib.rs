@@ -124,7 +124,7 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
     })?;
     if function.sig.asyncness.is_none() {
         return Err(syn::Error::new_spanned(
-            &function.sig.fn_token,
+            function.sig.fn_token,
             "a handler must be an async fn",
         ));
     }

@@ -11,14 +11,14 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
 use super::discovery::{EndpointInfo, EndpointStats};
 use super::stats::Stats;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::guard::Guard;
-use crate::registry::HandlerDef;
+use crate::logging::{self, RequestScope};
+use crate::registry::{Access, HandlerDef};
 use crate::reply;
 use crate::request::{Meta, Request};
 use crate::wire::meta;
@@ -112,10 +112,14 @@ pub(crate) async fn serve(
     stop: CancellationToken,
 ) {
     let mut draining = false;
+    // One waiter for the whole loop: a fresh `cancelled()` per message would lock the token's
+    // waiter list twice per request.
+    let stopped = stop.cancelled();
+    tokio::pin!(stopped);
     loop {
         let message = tokio::select! {
             biased;
-            () = stop.cancelled(), if !draining => {
+            () = &mut stopped, if !draining => {
                 draining = true;
                 if let Err(err) = subscriber.drain().await {
                     tracing::warn!(subject = endpoint.def.subject, %err, "cannot drain subscription");
@@ -129,13 +133,19 @@ pub(crate) async fn serve(
         let arrived = Instant::now();
         match endpoint.limit.clone().try_acquire_owned() {
             Ok(permit) => {
-                shared.tracker.spawn(handle(
+                // Most handlers that answer from memory or a warm cache finish on their first poll:
+                // answering those inline saves a task spawn and a cross-thread wake-up per request.
+                // Anything that has to wait moves to its own task, so the loop keeps taking messages.
+                let mut work = Box::pin(handle(
                     endpoint.clone(),
                     shared.clone(),
                     message,
                     arrived,
                     permit,
                 ));
+                if futures::poll!(work.as_mut()).is_pending() {
+                    shared.tracker.spawn(work);
+                }
             }
             Err(_) => {
                 let busy = ApiError::Unavailable(format!(
@@ -156,8 +166,11 @@ async fn handle(
     _permit: OwnedSemaphorePermit,
 ) {
     let meta = Meta::from_headers(&message.subject, message.headers.as_ref());
-    let span = tracing::info_span!("request", subject = endpoint.def.subject, request_id = %meta.request_id);
-    async move {
+    let scope = RequestScope {
+        subject: endpoint.def.subject,
+        request_id: meta.request_id.clone(),
+    };
+    logging::scope(scope, async move {
         let work = call(endpoint.def, &shared, meta, message.payload);
         let outcome =
             match tokio::time::timeout(endpoint.timeout, AssertUnwindSafe(work).catch_unwind())
@@ -175,8 +188,7 @@ async fn handle(
                 Ok(Ok(outcome)) => outcome,
             };
         respond(&endpoint, &shared.client, message.reply, outcome, arrived).await;
-    }
-    .instrument(span)
+    })
     .await;
 }
 
@@ -186,7 +198,11 @@ async fn call(
     meta: Meta,
     payload: Bytes,
 ) -> Result<Bytes, ApiError> {
-    let caller = shared.guard.authorize(def, &meta).await?;
+    let caller = match def.access {
+        Access::Public => None,
+        // Boxed so the resolver's large state only costs the requests that need it.
+        _ => Box::pin(shared.guard.authorize(def, &meta)).await?,
+    };
     (def.call)(Request {
         ctx: shared.ctx.clone(),
         meta,

@@ -138,7 +138,13 @@ impl Service {
             endpoints,
         });
         background.push(serve_discovery(&client, instance.clone()).await?);
-        client.flush().await.map_err(nats_error)?;
+        // Subscriptions are asynchronous: a round trip to our own PING proves the server has
+        // registered every one of them before `start` returns, so no early request finds no responders.
+        let own_ping = format!("$SRV.PING.{}.{id}", instance.identity.name);
+        client
+            .request(own_ping, "".into())
+            .await
+            .map_err(nats_error)?;
         tracing::info!(
             service = %instance.identity.name,
             id = %id,
