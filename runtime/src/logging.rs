@@ -42,9 +42,17 @@ pub fn init(log_format: LogFormat) {
     let installed = match log_format {
         LogFormat::Json => builder
             .fmt_fields(JsonFields::new())
-            .event_format(WithRequest(format().json().flatten_event(true)))
+            .event_format(WithRequest {
+                inner: format().json().flatten_event(true),
+                json: true,
+            })
             .try_init(),
-        LogFormat::Text => builder.event_format(WithRequest(format())).try_init(),
+        LogFormat::Text => builder
+            .event_format(WithRequest {
+                inner: format(),
+                json: false,
+            })
+            .try_init(),
     };
     if installed.is_ok() {
         std::panic::set_hook(Box::new(log_panic));
@@ -71,31 +79,18 @@ fn format() -> Format {
     format::format()
 }
 
-/// Wraps a formatter so lines written inside a request scope name the request.
-struct WithRequest<F>(F);
-
-impl<S, N> FormatEvent<S, N> for WithRequest<Format>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        ctx: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        if let Ok((subject, request_id)) = REQUEST.try_with(|r| (r.subject, r.request_id.clone())) {
-            write!(writer, "[{subject} {request_id}] ")?;
-        }
-        self.0.format_event(ctx, writer, event)
-    }
+/// Wraps a formatter so lines written inside a request scope name the request: a prefix on text
+/// lines, two leading fields on JSON objects.
+struct WithRequest<F> {
+    inner: F,
+    json: bool,
 }
 
-impl<S, N> FormatEvent<S, N> for WithRequest<Format<format::Json>>
+impl<S, N, F> FormatEvent<S, N> for WithRequest<F>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
 {
     fn format_event(
         &self,
@@ -105,10 +100,15 @@ where
     ) -> fmt::Result {
         let Ok((subject, request_id)) = REQUEST.try_with(|r| (r.subject, r.request_id.clone()))
         else {
-            return self.0.format_event(ctx, writer, event);
+            return self.inner.format_event(ctx, writer, event);
         };
+        if !self.json {
+            write!(writer, "[{subject} {request_id}] ")?;
+            return self.inner.format_event(ctx, writer, event);
+        }
         let mut line = String::new();
-        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
         match line.strip_prefix('{') {
             Some(rest) => {
                 let quote = |s: &str| serde_json::to_string(s).map_err(|_| fmt::Error);
