@@ -1,6 +1,26 @@
-//! The auth function (work in progress).
+//! The auth function: sign-up and sign-in, JWT token pairs bound to a keystore, profiles, API keys
+//! and roles, served as handlers on the NATS micro runtime.
+
+pub mod cache;
+pub mod dto;
+pub mod error;
+pub mod events;
+pub mod handlers;
+pub mod model;
+pub mod password;
+pub mod seed;
+pub mod session;
+pub mod settings;
+pub mod state;
+pub mod store;
+pub mod tokens;
+
+pub use error::AuthError;
+pub use settings::Settings;
+pub use state::AuthState;
 
 /// The auth service with its name and version; referencing it also links the handlers.
 pub fn service() -> runtime::Service {
     runtime::Service::new("auth", env!("CARGO_PKG_VERSION"))
+        .description("Users, token pairs, profiles, roles and API keys")
 }

@@ -1,0 +1,137 @@
+//! Redis caching of token-verify and API-key results. Every call is best-effort with a short
+//! timeout: with Redis down the service answers from PostgreSQL, slower, and logs a warning.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use runtime::Caller;
+use runtime::wire::ApiKeyInfo;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Longest a cache call may take before we give up and use PostgreSQL.
+const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A verified caller, bound to the exact token that proved it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedCaller {
+    /// SHA-256 (hex) of the access token.
+    pub token_hash: String,
+    /// The identity `auth.token.verify` answered.
+    pub caller: Caller,
+}
+
+/// The auth function's view of Redis.
+#[derive(Clone)]
+pub struct AuthCache {
+    conn: ConnectionManager,
+    prefix: String,
+    api_key_ttl: u64,
+}
+
+impl AuthCache {
+    /// Connects lazily, so a Redis that is down at start does not stop the service.
+    pub fn connect(
+        url: &str,
+        prefix: &str,
+        api_key_ttl: Duration,
+    ) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        Ok(Self {
+            conn: ConnectionManager::new_lazy_with_config(client, config)?,
+            prefix: prefix.to_owned(),
+            api_key_ttl: api_key_ttl.as_secs().max(1),
+        })
+    }
+
+    /// The cached caller of the token pair whose access token carries `primary_key`.
+    pub async fn caller(&self, primary_key: &str) -> Option<CachedCaller> {
+        self.get(&self.caller_key(primary_key)).await
+    }
+
+    /// Caches a verified caller for `ttl_secs` (until its token expires).
+    pub async fn put_caller(&self, primary_key: &str, cached: &CachedCaller, ttl_secs: u64) {
+        self.put(&self.caller_key(primary_key), cached, ttl_secs)
+            .await;
+    }
+
+    /// Drops the cached callers of these token pairs (on revocation, before replying).
+    pub async fn forget_callers(&self, primary_keys: &[String]) {
+        let keys: Vec<String> = primary_keys.iter().map(|k| self.caller_key(k)).collect();
+        self.delete(keys).await;
+    }
+
+    /// The cached check of the API key with this hash.
+    pub async fn api_key(&self, key_hash: &str) -> Option<ApiKeyInfo> {
+        self.get(&self.api_key_key(key_hash)).await
+    }
+
+    /// Caches a valid API key briefly.
+    pub async fn put_api_key(&self, key_hash: &str, info: &ApiKeyInfo) {
+        self.put(&self.api_key_key(key_hash), info, self.api_key_ttl)
+            .await;
+    }
+
+    /// Drops the cached check of a revoked API key.
+    pub async fn forget_api_key(&self, key_hash: &str) {
+        self.delete(vec![self.api_key_key(key_hash)]).await;
+    }
+
+    fn caller_key(&self, primary_key: &str) -> String {
+        format!("{}token:{primary_key}", self.prefix)
+    }
+
+    fn api_key_key(&self, key_hash: &str) -> String {
+        format!("{}apikey:{key_hash}", self.prefix)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let mut conn = self.conn.clone();
+        let raw: String = best_effort("GET", conn.get::<_, Option<String>>(key))
+            .await
+            .flatten()?;
+        serde_json::from_str(&raw)
+            .inspect_err(|err| tracing::warn!(%err, key, "ignoring malformed cache entry"))
+            .ok()
+    }
+
+    async fn put<T: Serialize>(&self, key: &str, value: &T, ttl_secs: u64) {
+        let Ok(json) = serde_json::to_string(value) else {
+            return;
+        };
+        let mut conn = self.conn.clone();
+        best_effort::<()>("SET", conn.set_ex(key, json, ttl_secs.max(1))).await;
+    }
+
+    async fn delete(&self, keys: Vec<String>) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut conn = self.conn.clone();
+        best_effort::<()>("DEL", conn.del(keys)).await;
+    }
+}
+
+async fn best_effort<T>(
+    what: &str,
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> Option<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "redis {what} failed; answering without the cache");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("redis {what} timed out; answering without the cache");
+            None
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Administration: API keys and user roles (ADMIN only).
+
+use runtime::caller::TokenRevoked;
+use runtime::{Ctx, handler};
+use uuid::Uuid;
+
+use crate::dto::{CreateApiKeyInput, CreatedApiKey, IdInput, Message, PrivateUser, SetRolesInput};
+use crate::error::AuthError;
+use crate::model;
+use crate::session::{hash_api_key, random_secret};
+use crate::{AuthState, events};
+
+/// Create an API key; the plaintext key is in this reply only, the store keeps its hash.
+#[handler(subject = "auth.admin.apikey.create", http = "POST /auth/admin/apikey", roles = ["ADMIN"])]
+pub async fn create_api_key(
+    ctx: Ctx,
+    input: CreateApiKeyInput,
+) -> Result<CreatedApiKey, AuthError> {
+    let comment = model::check_comment(&input.comment)?;
+    let (id, key) = (Uuid::new_v4(), random_secret());
+    ctx.state::<AuthState>()
+        .store
+        .insert_api_key(id, &hash_api_key(&key), &comment)
+        .await?;
+    Ok(CreatedApiKey {
+        id: id.to_string(),
+        key,
+    })
+}
+
+/// Revoke an API key at once, cached checks included.
+#[handler(subject = "auth.admin.apikey.revoke", http = "DELETE /auth/admin/apikey/id/:id", roles = ["ADMIN"])]
+pub async fn revoke_api_key(ctx: Ctx, input: IdInput) -> Result<Message, AuthError> {
+    let id = model::parse_id("id", &input.id)?;
+    ctx.state::<AuthState>().revoke_api_key(id).await?;
+    Ok(Message::new("api key revoked"))
+}
+
+/// Set a user's roles; identities cached with the old roles are dropped everywhere.
+#[handler(subject = "auth.admin.roles.set", http = "PUT /auth/admin/roles/id/:id", roles = ["ADMIN"])]
+pub async fn set_roles(ctx: Ctx, input: SetRolesInput) -> Result<PrivateUser, AuthError> {
+    let id = model::parse_id("id", &input.id)?;
+    let roles = model::parse_roles(&input.roles)?;
+    let auth = ctx.state::<AuthState>();
+    let user = auth
+        .store
+        .set_roles(id, &roles)
+        .await?
+        .ok_or_else(|| AuthError::NotFound(format!("no user has id '{id}'")))?;
+    auth.forget_user_sessions(id).await?;
+    events::token_revoked(
+        &ctx,
+        TokenRevoked {
+            token_id: None,
+            user_id: Some(id.to_string()),
+        },
+    )
+    .await;
+    events::user_updated(&ctx, &user).await;
+    Ok(user.into())
+}

@@ -1,0 +1,63 @@
+//! Sign-up and sign-in with email and password.
+
+use runtime::{Ctx, handler};
+
+use crate::dto::{SignedIn, SigninInput, SignupInput};
+use crate::error::AuthError;
+use crate::model::{self, NewUser, Role};
+use crate::{AuthState, events};
+
+/// Create an account (role LEARNER) and sign it in.
+#[handler(subject = "auth.signup.basic", http = "POST /auth/signup/basic")]
+pub async fn signup(ctx: Ctx, input: SignupInput) -> Result<SignedIn, AuthError> {
+    let auth = ctx.state::<AuthState>();
+    let new = NewUser::try_from(input)?;
+    // Cheap early answer for the common case; the unique index settles races.
+    if auth.store.email_taken(&new.email).await? {
+        return Err(AuthError::EmailTaken(new.email));
+    }
+    let hash = auth.passwords.hash(new.password.clone()).await?;
+    let user = auth
+        .store
+        .insert_user(&new, &hash, &[Role::Learner])
+        .await?;
+    let tokens = auth.open_session(&user).await?;
+    events::user_created(&ctx, &user).await;
+    Ok(SignedIn {
+        user: user.into(),
+        tokens,
+    })
+}
+
+/// Sign in with email and password; a wrong password takes as long as a right one.
+#[handler(subject = "auth.signin.basic", http = "POST /auth/signin/basic")]
+pub async fn signin(ctx: Ctx, input: SigninInput) -> Result<SignedIn, AuthError> {
+    let auth = ctx.state::<AuthState>();
+    let email = model::normalize_email(&input.email)?;
+    let user = auth.store.user_by_email(&email).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = auth.passwords.verify(input.password, hash).await?;
+    let user = user.ok_or(AuthError::UnknownUser(email))?;
+    if !matches {
+        return Err(AuthError::WrongPassword);
+    }
+    let tokens = auth.open_session(&user).await?;
+    Ok(SignedIn {
+        user: user.into(),
+        tokens,
+    })
+}
+
+impl TryFrom<SignupInput> for NewUser {
+    type Error = AuthError;
+
+    fn try_from(input: SignupInput) -> Result<Self, AuthError> {
+        model::check_password(&input.password)?;
+        Ok(NewUser {
+            email: model::normalize_email(&input.email)?,
+            name: model::normalize_name(&input.name)?,
+            profile_pic_url: model::check_picture_url(input.profile_pic_url)?,
+            password: input.password,
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! Access-token verification (for every service's guard), refresh and sign-out.
+
+use runtime::caller::{TokenRevoked, TokenVerifyRequest};
+use runtime::{Caller, Ctx, Meta, handler};
+
+use crate::dto::{Message, RefreshInput, TokenPair};
+use crate::error::AuthError;
+use crate::{AuthState, events};
+
+/// Resolve an access token to its caller (user and roles); 401 when invalid, expired or revoked.
+#[handler(subject = "auth.token.verify")]
+pub async fn verify(ctx: Ctx, input: TokenVerifyRequest) -> Result<Caller, AuthError> {
+    ctx.state::<AuthState>()
+        .verify_access(&input.access_token)
+        .await
+}
+
+/// Swap a token pair for a new one; the old pair (and a reused refresh token) stops working.
+#[handler(subject = "auth.token.refresh", http = "POST /auth/token/refresh")]
+pub async fn refresh(ctx: Ctx, meta: Meta, input: RefreshInput) -> Result<TokenPair, AuthError> {
+    let access = meta.token.ok_or_else(|| {
+        AuthError::InvalidToken("the access token is required in the Authorization header".into())
+    })?;
+    let auth = ctx.state::<AuthState>();
+    let (tokens, revoked) = auth.refresh(&access, &input.refresh_token).await?;
+    events::token_revoked(
+        &ctx,
+        TokenRevoked {
+            token_id: Some(revoked),
+            user_id: None,
+        },
+    )
+    .await;
+    Ok(tokens)
+}
+
+/// Sign out: the caller's token pair stops working at once, on every service.
+#[handler(subject = "auth.signout", http = "DELETE /auth/signout")]
+pub async fn signout(ctx: Ctx, caller: Caller) -> Result<Message, AuthError> {
+    ctx.state::<AuthState>()
+        .close_session(&caller.token_id)
+        .await?;
+    let event = TokenRevoked {
+        token_id: Some(caller.token_id),
+        user_id: None,
+    };
+    events::token_revoked(&ctx, event).await;
+    Ok(Message::new("signed out"))
+}

@@ -1,0 +1,188 @@
+//! The token-pair lifecycle and API-key checks, shared by the handlers: open, verify, refresh, close.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use runtime::Caller;
+use runtime::caller::CallerUser;
+use runtime::wire::ApiKeyInfo;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::cache::CachedCaller;
+use crate::dto::TokenPair;
+use crate::error::AuthError;
+use crate::model::User;
+use crate::state::AuthState;
+use crate::store::keystores::Keystore;
+use crate::tokens::TokenKeys;
+
+/// SHA-256 (hex) of an API key: what is stored and cached instead of the key.
+pub fn hash_api_key(key: &str) -> String {
+    sha256_hex(key)
+}
+
+/// A new random secret (256 bits, URL-safe base64): keystore keys and API keys.
+pub fn random_secret() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn invalid(reason: &str) -> AuthError {
+    AuthError::InvalidToken(reason.to_owned())
+}
+
+impl AuthState {
+    /// Stores a new keystore row for `user` and signs the token pair bound to it.
+    pub async fn open_session(&self, user: &User) -> Result<TokenPair, AuthError> {
+        let (keystore, tokens) = self.new_pair(user.id)?;
+        self.store.insert_keystore(&keystore).await?;
+        Ok(tokens)
+    }
+
+    /// The caller behind an access token: from the cache when this exact token was verified
+    /// before, otherwise after checking its signature, claims and keystore row.
+    pub async fn verify_access(&self, token: &str) -> Result<Caller, AuthError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(invalid("accessToken is required"));
+        }
+        let key =
+            TokenKeys::peek_keystore_key(token).ok_or_else(|| invalid("the token is malformed"))?;
+        let token_hash = sha256_hex(token);
+        let now = Utc::now().timestamp();
+        if let Some(cached) = self.cache.caller(&key).await
+            && cached.token_hash == token_hash
+            && cached.caller.expires_at.is_some_and(|exp| exp > now)
+        {
+            return Ok(cached.caller);
+        }
+        let claims = self.tokens.verify(token)?;
+        let user = self
+            .store
+            .user_by_primary_key(&claims.prm)
+            .await?
+            .filter(|user| user.id.to_string() == claims.sub)
+            .ok_or_else(|| invalid("the token has been revoked"))?;
+        let caller = caller_of(user, &claims.prm, claims.exp);
+        let ttl = u64::try_from(claims.exp - now).unwrap_or(1);
+        let cached = CachedCaller { token_hash, caller };
+        self.cache.put_caller(&claims.prm, &cached, ttl).await;
+        Ok(cached.caller)
+    }
+
+    /// Swaps a live pair for a new one; the old pair stops working before this returns.
+    /// Returns the new pair and the revoked access-token key.
+    pub async fn refresh(
+        &self,
+        access: &str,
+        refresh: &str,
+    ) -> Result<(TokenPair, String), AuthError> {
+        let access = self.tokens.verify_ignoring_expiry(access)?;
+        let refresh = self.tokens.verify(refresh)?;
+        if access.sub != refresh.sub {
+            return Err(invalid(
+                "the access and refresh tokens belong to different users",
+            ));
+        }
+        let user_id =
+            Uuid::parse_str(&access.sub).map_err(|_| invalid("the token is malformed"))?;
+        let (keystore, tokens) = self.new_pair(user_id)?;
+        if !self
+            .store
+            .rotate_keystore(&access.prm, &refresh.prm, &keystore)
+            .await?
+        {
+            return Err(invalid("the refresh token was already used or revoked"));
+        }
+        self.cache
+            .forget_callers(std::slice::from_ref(&access.prm))
+            .await;
+        Ok((tokens, access.prm))
+    }
+
+    /// Revokes the pair whose access token carries `primary_key`.
+    pub async fn close_session(&self, primary_key: &str) -> Result<(), AuthError> {
+        self.store.delete_keystore(primary_key).await?;
+        self.cache.forget_callers(&[primary_key.to_owned()]).await;
+        Ok(())
+    }
+
+    /// Drops the cached identities of every live pair of a user (after a role change).
+    pub async fn forget_user_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
+        let keys = self.store.primary_keys_of(user_id).await?;
+        self.cache.forget_callers(&keys).await;
+        Ok(())
+    }
+
+    /// What an API key may do; 401 when empty, 403 when unknown or revoked.
+    pub async fn verify_api_key(&self, key: &str) -> Result<ApiKeyInfo, AuthError> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(AuthError::MissingApiKey);
+        }
+        let hash = hash_api_key(key);
+        if let Some(info) = self.cache.api_key(&hash).await {
+            return Ok(info);
+        }
+        let row = self
+            .store
+            .api_key_by_hash(&hash)
+            .await?
+            .ok_or(AuthError::InvalidApiKey)?;
+        let info = ApiKeyInfo {
+            id: row.id.to_string(),
+            permissions: row.permissions,
+        };
+        self.cache.put_api_key(&hash, &info).await;
+        Ok(info)
+    }
+
+    /// Deactivates an API key and drops its cache entry before returning.
+    pub async fn revoke_api_key(&self, id: Uuid) -> Result<(), AuthError> {
+        let hash = self
+            .store
+            .revoke_api_key(id)
+            .await?
+            .ok_or_else(|| AuthError::NotFound(format!("no active API key has id '{id}'")))?;
+        self.cache.forget_api_key(&hash).await;
+        Ok(())
+    }
+
+    fn new_pair(&self, user_id: Uuid) -> Result<(Keystore, TokenPair), AuthError> {
+        let primary_key = random_secret();
+        let secondary_key = random_secret();
+        let (tokens, expires_at) =
+            self.tokens
+                .issue(&user_id.to_string(), &primary_key, &secondary_key)?;
+        let expires_at = DateTime::<Utc>::from_timestamp(expires_at, 0)
+            .ok_or_else(|| AuthError::Internal("refresh expiry out of range".into()))?;
+        let keystore = Keystore {
+            user_id,
+            primary_key,
+            secondary_key,
+            expires_at,
+        };
+        Ok((keystore, tokens))
+    }
+}
+
+fn caller_of(user: User, primary_key: &str, expires_at: i64) -> Caller {
+    Caller {
+        user: CallerUser {
+            id: user.id.to_string(),
+            name: user.name,
+            email: Some(user.email),
+            profile_pic_url: user.profile_pic_url,
+            roles: user.roles,
+        },
+        token_id: primary_key.to_owned(),
+        expires_at: Some(expires_at),
+    }
+}

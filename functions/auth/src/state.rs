@@ -1,0 +1,56 @@
+//! What every auth handler shares: the store, the cache, the JWT keys and the password hasher.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::AuthCache;
+use crate::password::Passwords;
+use crate::seed;
+use crate::settings::Settings;
+use crate::store::AuthStore;
+use crate::tokens::TokenKeys;
+
+/// Shared state registered with the runtime; cheap to clone.
+#[derive(Clone)]
+pub struct AuthState {
+    /// PostgreSQL.
+    pub store: AuthStore,
+    /// Redis.
+    pub cache: AuthCache,
+    /// JWT signing and verification.
+    pub tokens: Arc<TokenKeys>,
+    /// Argon2id.
+    pub passwords: Passwords,
+}
+
+impl AuthState {
+    /// Loads the keys, connects, migrates and seeds; any failure is a clear start-up error.
+    pub async fn connect(settings: &Settings) -> Result<Self, runtime::Error> {
+        let tokens = Arc::new(TokenKeys::load(settings)?);
+        let passwords = Passwords::new().map_err(|err| runtime::Error::startup("argon2", err))?;
+        let store = AuthStore::connect(&settings.database_url)
+            .await
+            .map_err(|err| runtime::Error::startup("cannot connect to PostgreSQL", err))?;
+        store
+            .migrate()
+            .await
+            .map_err(|err| runtime::Error::startup("migrations failed", err))?;
+        let cache = AuthCache::connect(
+            &settings.redis_url,
+            &settings.redis_prefix,
+            Duration::from_secs(settings.apikey_cache_secs),
+        )
+        .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
+        let state = Self {
+            store,
+            cache,
+            tokens,
+            passwords,
+        };
+        seed::run(&state, settings)
+            .await
+            .map_err(|err| runtime::Error::startup("seeding failed", format!("{err:?}")))?;
+        tracing::info!(argon2 = %state.passwords.describe(), "auth state ready");
+        Ok(state)
+    }
+}

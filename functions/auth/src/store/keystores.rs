@@ -1,0 +1,107 @@
+//! Keystore rows: one per live token pair, so deleting a row revokes both of its tokens.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::AuthStore;
+use crate::error::AuthError;
+use crate::model::User;
+
+/// Keys of a token pair to store.
+#[derive(Debug, Clone)]
+pub struct Keystore {
+    /// The user the pair belongs to.
+    pub user_id: Uuid,
+    /// Bound into the access token.
+    pub primary_key: String,
+    /// Bound into the refresh token.
+    pub secondary_key: String,
+    /// When the refresh token expires; the row is useless after.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl AuthStore {
+    /// Records a new live token pair.
+    pub async fn insert_keystore(&self, keystore: &Keystore) -> Result<(), AuthError> {
+        sqlx::query(
+            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(keystore.user_id)
+        .bind(&keystore.primary_key)
+        .bind(&keystore.secondary_key)
+        .bind(keystore.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user behind a live access token, `None` when the pair was revoked or rotated.
+    pub async fn user_by_primary_key(&self, primary_key: &str) -> Result<Option<User>, AuthError> {
+        let user_id: Option<Uuid> = sqlx::query_scalar(
+            "SELECT user_id FROM keystores WHERE primary_key = $1 AND expires_at > now()",
+        )
+        .bind(primary_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        match user_id {
+            Some(id) => self.user_by_id(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Swaps the pair (`old_primary`, `old_secondary`) of `user_id` for `new` in one transaction;
+    /// false when that pair is no longer live, so a reused refresh token fails.
+    pub async fn rotate_keystore(
+        &self,
+        old_primary: &str,
+        old_secondary: &str,
+        new: &Keystore,
+    ) -> Result<bool, AuthError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM keystores WHERE user_id = $1 AND primary_key = $2 AND secondary_key = $3",
+        )
+        .bind(new.user_id)
+        .bind(old_primary)
+        .bind(old_secondary)
+        .execute(&mut *tx)
+        .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(new.user_id)
+        .bind(&new.primary_key)
+        .bind(&new.secondary_key)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes the pair whose access token carries `primary_key`; false when already gone.
+    pub async fn delete_keystore(&self, primary_key: &str) -> Result<bool, AuthError> {
+        let deleted = sqlx::query("DELETE FROM keystores WHERE primary_key = $1")
+            .bind(primary_key)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    /// The access-token keys of every live pair of a user, to drop their cached identities.
+    pub async fn primary_keys_of(&self, user_id: Uuid) -> Result<Vec<String>, AuthError> {
+        Ok(
+            sqlx::query_scalar("SELECT primary_key FROM keystores WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,143 @@
+//! Users and their roles.
+
+use uuid::Uuid;
+
+use super::AuthStore;
+use crate::error::AuthError;
+use crate::model::{NewUser, Role, User};
+
+/// A [`User`] with its roles aggregated, filtered by `$where` (static SQL, so sqlx accepts it).
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.email, u.password_hash, u.name, u.profile_pic_url, u.verified, \
+     COALESCE(array_agg(ur.role_code ORDER BY ur.role_code) FILTER (WHERE ur.role_code IS NOT NULL), '{}') AS roles \
+     FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id WHERE ",
+            $where,
+            " AND u.status GROUP BY u.id"
+        )
+    };
+}
+
+impl AuthStore {
+    /// Stores a new user with `roles`; a taken email is [`AuthError::EmailTaken`].
+    pub async fn insert_user(
+        &self,
+        user: &NewUser,
+        password_hash: &str,
+        roles: &[Role],
+    ) -> Result<User, AuthError> {
+        let id = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, password_hash, name, profile_pic_url) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&user.email)
+        .bind(password_hash)
+        .bind(&user.name)
+        .bind(&user.profile_pic_url)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(AuthError::EmailTaken(user.email.clone()));
+        }
+        insert_roles(&mut tx, id, roles).await?;
+        tx.commit().await?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| AuthError::Internal(format!("user {id} vanished after insert")))
+    }
+
+    /// Whether an account with this (lower-cased) email exists.
+    pub async fn email_taken(&self, email: &str) -> Result<bool, AuthError> {
+        let taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
+                .bind(email)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(taken)
+    }
+
+    /// The active user with this (lower-cased) email.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, AuthError> {
+        Ok(sqlx::query_as::<_, User>(select_user!("u.email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The active user with this id.
+    pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, AuthError> {
+        Ok(sqlx::query_as::<_, User>(select_user!("u.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Replaces a user's roles; `None` when there is no such user.
+    pub async fn set_roles(&self, id: Uuid, roles: &[Role]) -> Result<Option<User>, AuthError> {
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("UPDATE users SET updated_at = now() WHERE id = $1 AND status")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if exists.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_roles(&mut tx, id, roles).await?;
+        tx.commit().await?;
+        self.user_by_id(id).await
+    }
+
+    /// Creates the seed admin unless the email exists, and makes sure it holds ADMIN.
+    pub async fn ensure_admin(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+    ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, name, verified) VALUES ($1, $2, $3, $4, true) \
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(Uuid::new_v4())
+        .bind(email)
+        .bind(password_hash)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO user_roles (user_id, role_code) SELECT id, 'ADMIN' FROM users WHERE email = $1 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_roles(
+    tx: &mut sqlx::PgTransaction<'_>,
+    user_id: Uuid,
+    roles: &[Role],
+) -> Result<(), AuthError> {
+    let codes: Vec<&str> = roles.iter().map(|role| role.code()).collect();
+    sqlx::query(
+        "INSERT INTO user_roles (user_id, role_code) SELECT $1, code FROM UNNEST($2::text[]) AS code \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(&codes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
