@@ -34,6 +34,7 @@ fn generate_keys() -> (std::path::PathBuf, std::path::PathBuf) {
             "-out",
         ])
         .arg(&private)
+        .stderr(std::process::Stdio::null())
         .status()
         .expect("openssl")
         .success()

@@ -7,21 +7,11 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use runtime::Caller;
 use runtime::wire::ApiKeyInfo;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 /// Longest a cache call may take before we give up and use PostgreSQL.
 const CALL_TIMEOUT: Duration = Duration::from_millis(250);
-
-/// A verified caller, bound to the exact token that proved it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CachedCaller {
-    /// SHA-256 (hex) of the access token.
-    pub token_hash: String,
-    /// The identity `auth.token.verify` answered.
-    pub caller: Caller,
-}
 
 /// The auth function's view of Redis.
 #[derive(Clone)]
@@ -51,20 +41,21 @@ impl AuthCache {
         })
     }
 
-    /// The cached caller of the token pair whose access token carries `primary_key`.
-    pub async fn caller(&self, primary_key: &str) -> Option<CachedCaller> {
-        self.get(&self.caller_key(primary_key)).await
+    /// The caller an access token was verified as, by the token's SHA-256: an entry exists only
+    /// for a token that passed every check.
+    pub async fn caller(&self, token_hash: &str) -> Option<Caller> {
+        self.get(&self.caller_key(token_hash)).await
     }
 
     /// Caches a verified caller for `ttl_secs` (until its token expires).
-    pub async fn put_caller(&self, primary_key: &str, cached: &CachedCaller, ttl_secs: u64) {
-        self.put(&self.caller_key(primary_key), cached, ttl_secs)
+    pub async fn put_caller(&self, token_hash: &str, caller: &Caller, ttl_secs: u64) {
+        self.put(&self.caller_key(token_hash), caller, ttl_secs)
             .await;
     }
 
-    /// Drops the cached callers of these token pairs (on revocation, before replying).
-    pub async fn forget_callers(&self, primary_keys: &[String]) {
-        let keys: Vec<String> = primary_keys.iter().map(|k| self.caller_key(k)).collect();
+    /// Drops the cached callers of these access tokens (on revocation, before replying).
+    pub async fn forget_callers(&self, token_hashes: &[String]) {
+        let keys: Vec<String> = token_hashes.iter().map(|h| self.caller_key(h)).collect();
         self.delete(keys).await;
     }
 
@@ -84,8 +75,8 @@ impl AuthCache {
         self.delete(vec![self.api_key_key(key_hash)]).await;
     }
 
-    fn caller_key(&self, primary_key: &str) -> String {
-        format!("{}token:{primary_key}", self.prefix)
+    fn caller_key(&self, token_hash: &str) -> String {
+        format!("{}token:{token_hash}", self.prefix)
     }
 
     fn api_key_key(&self, key_hash: &str) -> String {
@@ -94,10 +85,10 @@ impl AuthCache {
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         let mut conn = self.conn.clone();
-        let raw: String = best_effort("GET", conn.get::<_, Option<String>>(key))
+        let raw: Vec<u8> = best_effort("GET", conn.get::<_, Option<Vec<u8>>>(key))
             .await
             .flatten()?;
-        serde_json::from_str(&raw)
+        serde_json::from_slice(&raw)
             .inspect_err(|err| tracing::warn!(%err, key, "ignoring malformed cache entry"))
             .ok()
     }

@@ -12,13 +12,16 @@ pub async fn run(state: &AuthState, settings: &Settings) -> Result<(), AuthError
         (&settings.seed_admin_email, &settings.seed_admin_password)
     {
         let email = model::normalize_email(email)?;
-        // Hash only when needed: every replica start would otherwise pay for an argon2 hash.
-        if !state.store.email_taken(&email).await? {
-            let hash = state.passwords.hash(password.clone()).await?;
-            state.store.ensure_admin(&email, "Admin", &hash).await?;
+        // Hash only for a new admin: every replica start would otherwise pay for an argon2 hash.
+        let hash = if state.store.email_taken(&email).await? {
+            None
         } else {
-            state.store.ensure_admin(&email, "Admin", "").await?;
-        }
+            Some(state.passwords.hash(password.clone()).await?)
+        };
+        state
+            .store
+            .ensure_admin(&email, "Admin", hash.as_deref())
+            .await?;
         tracing::info!(%email, "seed admin ready");
     }
     if let Some(key) = settings.seed_api_key.as_deref().filter(|k| !k.is_empty()) {

@@ -9,13 +9,11 @@ use runtime::wire::ApiKeyInfo;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::cache::CachedCaller;
 use crate::dto::TokenPair;
 use crate::error::AuthError;
 use crate::model::User;
 use crate::state::AuthState;
 use crate::store::keystores::Keystore;
-use crate::tokens::TokenKeys;
 
 /// SHA-256 (hex) of an API key: what is stored and cached instead of the key.
 pub fn hash_api_key(key: &str) -> String {
@@ -53,15 +51,12 @@ impl AuthState {
         if token.is_empty() {
             return Err(invalid("accessToken is required"));
         }
-        let key =
-            TokenKeys::peek_keystore_key(token).ok_or_else(|| invalid("the token is malformed"))?;
         let token_hash = sha256_hex(token);
         let now = Utc::now().timestamp();
-        if let Some(cached) = self.cache.caller(&key).await
-            && cached.token_hash == token_hash
-            && cached.caller.expires_at.is_some_and(|exp| exp > now)
+        if let Some(caller) = self.cache.caller(&token_hash).await
+            && caller.expires_at.is_some_and(|exp| exp > now)
         {
-            return Ok(cached.caller);
+            return Ok(caller);
         }
         let claims = self.tokens.verify(token)?;
         let user = self
@@ -72,19 +67,18 @@ impl AuthState {
             .ok_or_else(|| invalid("the token has been revoked"))?;
         let caller = caller_of(user, &claims.prm, claims.exp);
         let ttl = u64::try_from(claims.exp - now).unwrap_or(1);
-        let cached = CachedCaller { token_hash, caller };
-        self.cache.put_caller(&claims.prm, &cached, ttl).await;
-        Ok(cached.caller)
+        self.cache.put_caller(&token_hash, &caller, ttl).await;
+        Ok(caller)
     }
 
     /// Swaps a live pair for a new one; the old pair stops working before this returns.
     /// Returns the new pair and the revoked access-token key.
     pub async fn refresh(
         &self,
-        access: &str,
+        access_token: &str,
         refresh: &str,
     ) -> Result<(TokenPair, String), AuthError> {
-        let access = self.tokens.verify_ignoring_expiry(access)?;
+        let access = self.tokens.verify_ignoring_expiry(access_token)?;
         let refresh = self.tokens.verify(refresh)?;
         if access.sub != refresh.sub {
             return Err(invalid(
@@ -101,23 +95,22 @@ impl AuthState {
         {
             return Err(invalid("the refresh token was already used or revoked"));
         }
-        self.cache
-            .forget_callers(std::slice::from_ref(&access.prm))
-            .await;
+        self.cache.forget_callers(&[sha256_hex(access_token)]).await;
         Ok((tokens, access.prm))
     }
 
     /// Revokes the pair whose access token carries `primary_key`.
     pub async fn close_session(&self, primary_key: &str) -> Result<(), AuthError> {
-        self.store.delete_keystore(primary_key).await?;
-        self.cache.forget_callers(&[primary_key.to_owned()]).await;
+        if let Some(access_hash) = self.store.delete_keystore(primary_key).await? {
+            self.cache.forget_callers(&[access_hash]).await;
+        }
         Ok(())
     }
 
     /// Drops the cached identities of every live pair of a user (after a role change).
     pub async fn forget_user_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
-        let keys = self.store.primary_keys_of(user_id).await?;
-        self.cache.forget_callers(&keys).await;
+        let hashes = self.store.access_hashes_of(user_id).await?;
+        self.cache.forget_callers(&hashes).await;
         Ok(())
     }
 
@@ -165,6 +158,7 @@ impl AuthState {
             .ok_or_else(|| AuthError::Internal("refresh expiry out of range".into()))?;
         let keystore = Keystore {
             user_id,
+            access_hash: sha256_hex(&tokens.access_token),
             primary_key,
             secondary_key,
             expires_at,

@@ -28,12 +28,6 @@ pub struct Claims {
     pub prm: String,
 }
 
-/// Only the keystore key, read before the signature check to look up the verify cache.
-#[derive(Deserialize)]
-struct KeystoreClaim {
-    prm: String,
-}
-
 /// The signing and verifying keys plus the rules every token must meet.
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -114,13 +108,6 @@ impl TokenKeys {
         let mut validation = self.validation.clone();
         validation.validate_exp = false;
         self.decode(token, &validation)
-    }
-
-    /// The keystore key a token claims, unverified; only good as a cache key.
-    pub fn peek_keystore_key(token: &str) -> Option<String> {
-        jsonwebtoken::dangerous::insecure_decode_claims::<KeystoreClaim>(token)
-            .ok()
-            .map(|claims| claims.prm)
     }
 
     fn decode(&self, token: &str, validation: &Validation) -> Result<Claims, AuthError> {

@@ -16,6 +16,8 @@ pub struct Keystore {
     pub primary_key: String,
     /// Bound into the refresh token.
     pub secondary_key: String,
+    /// SHA-256 (hex) of the access token, the key of its cached identity.
+    pub access_hash: String,
     /// When the refresh token expires; the row is useless after.
     pub expires_at: DateTime<Utc>,
 }
@@ -24,13 +26,14 @@ impl AuthStore {
     /// Records a new live token pair.
     pub async fn insert_keystore(&self, keystore: &Keystore) -> Result<(), AuthError> {
         sqlx::query(
-            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, access_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(Uuid::new_v4())
         .bind(keystore.user_id)
         .bind(&keystore.primary_key)
         .bind(&keystore.secondary_key)
+        .bind(&keystore.access_hash)
         .bind(keystore.expires_at)
         .execute(&self.pool)
         .await?;
@@ -72,13 +75,14 @@ impl AuthStore {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, access_hash, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(Uuid::new_v4())
         .bind(new.user_id)
         .bind(&new.primary_key)
         .bind(&new.secondary_key)
+        .bind(&new.access_hash)
         .bind(new.expires_at)
         .execute(&mut *tx)
         .await?;
@@ -86,19 +90,23 @@ impl AuthStore {
         Ok(true)
     }
 
-    /// Deletes the pair whose access token carries `primary_key`; false when already gone.
-    pub async fn delete_keystore(&self, primary_key: &str) -> Result<bool, AuthError> {
-        let deleted = sqlx::query("DELETE FROM keystores WHERE primary_key = $1")
+    /// Deletes the pair whose access token carries `primary_key`; returns its access-token hash,
+    /// `None` when already gone.
+    pub async fn delete_keystore(&self, primary_key: &str) -> Result<Option<String>, AuthError> {
+        Ok(
+            sqlx::query_scalar(
+                "DELETE FROM keystores WHERE primary_key = $1 RETURNING access_hash",
+            )
             .bind(primary_key)
-            .execute(&self.pool)
-            .await?;
-        Ok(deleted.rows_affected() > 0)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
     }
 
-    /// The access-token keys of every live pair of a user, to drop their cached identities.
-    pub async fn primary_keys_of(&self, user_id: Uuid) -> Result<Vec<String>, AuthError> {
+    /// The access-token hashes of every live pair of a user, to drop their cached identities.
+    pub async fn access_hashes_of(&self, user_id: Uuid) -> Result<Vec<String>, AuthError> {
         Ok(
-            sqlx::query_scalar("SELECT primary_key FROM keystores WHERE user_id = $1")
+            sqlx::query_scalar("SELECT access_hash FROM keystores WHERE user_id = $1")
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?,

@@ -95,24 +95,27 @@ impl AuthStore {
         self.user_by_id(id).await
     }
 
-    /// Creates the seed admin unless the email exists, and makes sure it holds ADMIN.
+    /// Creates the seed admin when `password_hash` is given and the email is free, and makes sure
+    /// the account holds ADMIN.
     pub async fn ensure_admin(
         &self,
         email: &str,
         name: &str,
-        password_hash: &str,
+        password_hash: Option<&str>,
     ) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (id, email, password_hash, name, verified) VALUES ($1, $2, $3, $4, true) \
-             ON CONFLICT (email) DO NOTHING",
-        )
-        .bind(Uuid::new_v4())
-        .bind(email)
-        .bind(password_hash)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+        if let Some(password_hash) = password_hash {
+            sqlx::query(
+                "INSERT INTO users (id, email, password_hash, name, verified) VALUES ($1, $2, $3, $4, true) \
+                 ON CONFLICT (email) DO NOTHING",
+            )
+            .bind(Uuid::new_v4())
+            .bind(email)
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO user_roles (user_id, role_code) SELECT id, 'ADMIN' FROM users WHERE email = $1 \
              ON CONFLICT DO NOTHING",
