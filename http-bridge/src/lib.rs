@@ -1,0 +1,14 @@
+//! The HTTP bridge: REST requests in, NATS requests to the handlers out, routes learnt from discovery.
+
+pub mod apikey;
+pub mod config;
+pub mod discovery;
+pub mod envelope;
+pub mod mapping;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod server;
+
+pub use config::Config;
+pub use server::{Bridge, Running};
