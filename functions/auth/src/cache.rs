@@ -19,6 +19,8 @@ pub struct AuthCache {
     conn: ConnectionManager,
     prefix: String,
     api_key_ttl: u64,
+    /// How long a revocation marker lives: the longest an access token can be valid.
+    revoked_ttl: u64,
 }
 
 impl AuthCache {
@@ -27,6 +29,7 @@ impl AuthCache {
         url: &str,
         prefix: &str,
         api_key_ttl: Duration,
+        access_token_ttl: Duration,
     ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
@@ -38,13 +41,23 @@ impl AuthCache {
             conn: ConnectionManager::new_lazy_with_config(client, config)?,
             prefix: prefix.to_owned(),
             api_key_ttl: api_key_ttl.as_secs().max(1),
+            revoked_ttl: access_token_ttl.as_secs().max(1),
         })
     }
 
     /// The caller an access token was verified as, by the token's SHA-256: an entry exists only
-    /// for a token that passed every check.
+    /// for a token that passed every check. A revocation marker wins over an entry, so a verify
+    /// that raced with the revocation and re-cached the caller is ignored.
     pub async fn caller(&self, token_hash: &str) -> Option<Caller> {
-        self.get(&self.caller_key(token_hash)).await
+        let keys = [self.caller_key(token_hash), self.revoked_key(token_hash)];
+        let mut conn = self.conn.clone();
+        let values: Vec<Option<Vec<u8>>> = best_effort("MGET", conn.mget(&keys)).await?;
+        match values.as_slice() {
+            [Some(raw), None] => serde_json::from_slice(raw)
+                .inspect_err(|err| tracing::warn!(%err, "ignoring malformed cached caller"))
+                .ok(),
+            _ => None,
+        }
     }
 
     /// Caches a verified caller for `ttl_secs` (until its token expires).
@@ -53,7 +66,23 @@ impl AuthCache {
             .await;
     }
 
-    /// Drops the cached callers of these access tokens (on revocation, before replying).
+    /// Marks these access tokens revoked and drops their cached callers (before replying).
+    pub async fn revoke_callers(&self, token_hashes: &[String]) {
+        if token_hashes.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for hash in token_hashes {
+            pipe.del(self.caller_key(hash)).ignore();
+            pipe.set_ex(self.revoked_key(hash), 1, self.revoked_ttl)
+                .ignore();
+        }
+        let mut conn = self.conn.clone();
+        best_effort::<()>("revoke", pipe.query_async(&mut conn)).await;
+    }
+
+    /// Drops the cached callers of these still-valid access tokens (their roles changed).
     pub async fn forget_callers(&self, token_hashes: &[String]) {
         let keys: Vec<String> = token_hashes.iter().map(|h| self.caller_key(h)).collect();
         self.delete(keys).await;
@@ -77,6 +106,10 @@ impl AuthCache {
 
     fn caller_key(&self, token_hash: &str) -> String {
         format!("{}token:{token_hash}", self.prefix)
+    }
+
+    fn revoked_key(&self, token_hash: &str) -> String {
+        format!("{}revoked:{token_hash}", self.prefix)
     }
 
     fn api_key_key(&self, key_hash: &str) -> String {

@@ -11,8 +11,21 @@ pub const USER_CREATED: &str = "auth.events.user.created";
 /// Published when a user's profile or roles change.
 pub const USER_UPDATED: &str = "auth.events.user.updated";
 
-/// Tells every replica of every service to drop what it cached for these tokens.
-pub async fn token_revoked(ctx: &Ctx, event: TokenRevoked) {
+/// Tells every replica of every service to drop what it cached for one token pair.
+pub async fn pair_revoked(ctx: &Ctx, token_id: String) {
+    let event = TokenRevoked {
+        token_id: Some(token_id),
+        user_id: None,
+    };
+    publish(ctx, TOKEN_REVOKED_SUBJECT, &event).await;
+}
+
+/// Tells every replica to drop every identity it cached for a user (its roles changed).
+pub async fn user_tokens_revoked(ctx: &Ctx, user_id: String) {
+    let event = TokenRevoked {
+        token_id: None,
+        user_id: Some(user_id),
+    };
     publish(ctx, TOKEN_REVOKED_SUBJECT, &event).await;
 }
 

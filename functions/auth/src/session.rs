@@ -25,7 +25,8 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-fn sha256_hex(text: &str) -> String {
+/// SHA-256 (hex) of a secret: how tokens and API keys are named in storage and caches.
+pub fn sha256_hex(text: &str) -> String {
     use std::fmt::Write;
     let digest = Sha256::digest(text.as_bytes());
     let mut hex = String::with_capacity(64);
@@ -99,14 +100,14 @@ impl AuthState {
         {
             return Err(invalid("the refresh token was already used or revoked"));
         }
-        self.cache.forget_callers(&[sha256_hex(access_token)]).await;
+        self.cache.revoke_callers(&[sha256_hex(access_token)]).await;
         Ok((tokens, access.prm))
     }
 
     /// Revokes the pair whose access token carries `primary_key`.
     pub async fn close_session(&self, primary_key: &str) -> Result<(), AuthError> {
         if let Some(access_hash) = self.store.delete_keystore(primary_key).await? {
-            self.cache.forget_callers(&[access_hash]).await;
+            self.cache.revoke_callers(&[access_hash]).await;
         }
         Ok(())
     }

@@ -39,6 +39,7 @@ impl AuthState {
             &settings.redis_url,
             &settings.redis_prefix,
             Duration::from_secs(settings.apikey_cache_secs),
+            settings.access_ttl(),
         )
         .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
         let state = Self {

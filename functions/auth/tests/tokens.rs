@@ -236,3 +236,19 @@ fn keystore_key(token: &str) -> String {
     let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token).unwrap();
     claims.prm
 }
+
+#[tokio::test]
+async fn a_caller_recached_after_signout_by_a_racing_verify_is_ignored() {
+    let auth = Auth::start().await;
+    let token = access(&auth.signup("ines@example.com").await);
+    let caller: runtime::Caller =
+        serde_json::from_value(auth.verify(&token).await.unwrap()).unwrap();
+    auth.call_as(&token, "auth.signout", json!({}))
+        .await
+        .expect("signout");
+    // What a verify that read the keystore just before the signout would write just after it.
+    let hash = auth::session::sha256_hex(&token);
+    auth.state.cache.put_caller(&hash, &caller, 3_600).await;
+    assert_error(auth.verify(&token).await, 401, "revoked");
+    auth.shutdown().await;
+}

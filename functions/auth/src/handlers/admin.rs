@@ -1,6 +1,5 @@
 //! Administration: API keys and user roles (ADMIN only).
 
-use runtime::caller::TokenRevoked;
 use runtime::{Ctx, handler};
 use uuid::Uuid;
 
@@ -48,14 +47,7 @@ pub async fn set_roles(ctx: Ctx, input: SetRolesInput) -> Result<PrivateUser, Au
         .await?
         .ok_or_else(|| AuthError::NotFound(format!("no user has id '{id}'")))?;
     auth.forget_user_sessions(id).await?;
-    events::token_revoked(
-        &ctx,
-        TokenRevoked {
-            token_id: None,
-            user_id: Some(id.to_string()),
-        },
-    )
-    .await;
+    events::user_tokens_revoked(&ctx, id.to_string()).await;
     events::user_updated(&ctx, &user).await;
     Ok(user.into())
 }

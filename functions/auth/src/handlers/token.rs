@@ -1,6 +1,6 @@
 //! Access-token verification (for every service's guard), refresh and sign-out.
 
-use runtime::caller::{TokenRevoked, TokenVerifyRequest};
+use runtime::caller::TokenVerifyRequest;
 use runtime::{Caller, Ctx, Meta, handler};
 
 use crate::dto::{Message, RefreshInput, TokenPair};
@@ -23,14 +23,7 @@ pub async fn refresh(ctx: Ctx, meta: Meta, input: RefreshInput) -> Result<TokenP
     })?;
     let auth = ctx.state::<AuthState>();
     let (tokens, revoked) = auth.refresh(&access, &input.refresh_token).await?;
-    events::token_revoked(
-        &ctx,
-        TokenRevoked {
-            token_id: Some(revoked),
-            user_id: None,
-        },
-    )
-    .await;
+    events::pair_revoked(&ctx, revoked).await;
     Ok(tokens)
 }
 
@@ -40,10 +33,6 @@ pub async fn signout(ctx: Ctx, caller: Caller) -> Result<Message, AuthError> {
     ctx.state::<AuthState>()
         .close_session(&caller.token_id)
         .await?;
-    let event = TokenRevoked {
-        token_id: Some(caller.token_id),
-        user_id: None,
-    };
-    events::token_revoked(&ctx, event).await;
+    events::pair_revoked(&ctx, caller.token_id).await;
     Ok(Message::new("signed out"))
 }
