@@ -1,6 +1,29 @@
-//! The blog function (work in progress).
+//! The blog function: authoring, editorial workflow, public listing, comments and tags, served as
+//! handlers on the NATS micro runtime over MongoDB with a Redis read cache.
+
+pub mod cache;
+pub mod dto;
+pub mod error;
+pub mod events;
+pub mod handlers;
+pub mod model;
+pub mod settings;
+pub mod store;
+
+pub use error::BlogError;
+pub use settings::Settings;
 
 /// The blog service with its name and version; referencing it also links the handlers.
 pub fn service() -> runtime::Service {
     runtime::Service::new("blog", env!("CARGO_PKG_VERSION"))
+        .description("Blogs: authoring, review, publishing, comments and tags")
+}
+
+/// The service with its store and cache attached, ready to `start` or `run`.
+pub async fn connected(
+    settings: &Settings,
+    config: runtime::Config,
+) -> Result<runtime::Service, runtime::Error> {
+    let (store, cache) = settings.connect().await?;
+    Ok(service().config(config).state(store).state(cache))
 }

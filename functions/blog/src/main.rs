@@ -4,12 +4,20 @@ use clap::Parser;
 
 /// Flags and env of the blog function.
 #[derive(Parser)]
+#[command(about = "The blog function on the NATS micro runtime")]
 struct Cli {
     #[command(flatten)]
     runtime: runtime::Config,
+    #[command(flatten)]
+    blog: blog::Settings,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    blog::service().config(Cli::parse().runtime).run().await
+    let cli = Cli::parse();
+    runtime::logging::init(cli.runtime.log_format);
+    if cli.runtime.check {
+        return blog::service().config(cli.runtime).run().await;
+    }
+    blog::connected(&cli.blog, cli.runtime).await?.run().await
 }

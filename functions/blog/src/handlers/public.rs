@@ -1,0 +1,125 @@
+//! Public reads: published blogs by id or slug, lists newest first, similar blogs and tags; cached.
+
+use std::future::Future;
+
+use mongodb::bson::doc;
+use runtime::{Ctx, handler};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cache::BlogCache;
+use crate::dto::{ById, BySlug, Page, PublicBlog, TagCount, TagPage};
+use crate::error::BlogError;
+use crate::model::object_id;
+use crate::store::BlogStore;
+
+/// How many blogs `similar` returns at most.
+const SIMILAR: usize = 6;
+
+async fn cached_blog(
+    ctx: &Ctx,
+    key: String,
+    load: impl Future<Output = Result<crate::model::Blog, BlogError>>,
+) -> Result<PublicBlog, BlogError> {
+    let cache = ctx.state::<BlogCache>();
+    if let Some(blog) = cache.blog(&key).await {
+        return Ok(blog);
+    }
+    let blog = PublicBlog::from(&load.await?);
+    cache.put_blog(&blog.id, &blog.slug, &blog).await;
+    Ok(blog)
+}
+
+async fn cached_list<T: Serialize + DeserializeOwned>(
+    ctx: &Ctx,
+    name: String,
+    load: impl Future<Output = Result<T, BlogError>>,
+) -> Result<T, BlogError> {
+    let cache = ctx.state::<BlogCache>();
+    if let Some(list) = cache.list(&name).await {
+        return Ok(list);
+    }
+    let list = load.await?;
+    cache.put_list(&name, &list).await;
+    Ok(list)
+}
+
+/// A published blog by id.
+#[handler(subject = "blog.get.id", http = "GET /blog/id/:id")]
+async fn by_id(ctx: Ctx, input: ById) -> Result<PublicBlog, BlogError> {
+    let id = object_id(&input.id, "blog")?;
+    cached_blog(
+        &ctx,
+        format!("id:{}", id.to_hex()),
+        ctx.state::<BlogStore>().find_public(doc! {"_id": id}),
+    )
+    .await
+}
+
+/// A published blog by slug.
+#[handler(subject = "blog.get.slug", http = "GET /blog/slug/:slug")]
+async fn by_slug(ctx: Ctx, input: BySlug) -> Result<PublicBlog, BlogError> {
+    cached_blog(
+        &ctx,
+        format!("slug:{}", input.slug),
+        ctx.state::<BlogStore>()
+            .find_public(doc! {"slug": &input.slug}),
+    )
+    .await
+}
+
+/// Published blogs, newest first.
+#[handler(subject = "blog.list.latest", http = "GET /blog/list/latest")]
+async fn latest(ctx: Ctx, page: Page) -> Result<Vec<PublicBlog>, BlogError> {
+    let (skip, limit) = page.window()?;
+    cached_list(&ctx, format!("latest:{skip}:{limit}"), async {
+        let blogs = ctx
+            .state::<BlogStore>()
+            .published(doc! {}, skip, limit)
+            .await?;
+        Ok(blogs.iter().map(PublicBlog::from).collect())
+    })
+    .await
+}
+
+/// Published blogs with a tag (any case), newest first.
+#[handler(subject = "blog.list.tag", http = "GET /blog/list/tag/:tag")]
+async fn by_tag(ctx: Ctx, input: TagPage) -> Result<Vec<PublicBlog>, BlogError> {
+    let (skip, limit) = Page {
+        page: input.page,
+        limit: input.limit,
+    }
+    .window()?;
+    let tag = input.tag.trim().to_uppercase();
+    cached_list(&ctx, format!("tag:{tag}:{skip}:{limit}"), async {
+        let blogs = ctx
+            .state::<BlogStore>()
+            .published(doc! {"tags": &tag}, skip, limit)
+            .await?;
+        Ok(blogs.iter().map(PublicBlog::from).collect())
+    })
+    .await
+}
+
+/// At most six published blogs sharing the most tags with this one, never itself.
+#[handler(subject = "blog.list.similar", http = "GET /blog/list/similar/id/:id")]
+async fn similar(ctx: Ctx, input: ById) -> Result<Vec<PublicBlog>, BlogError> {
+    let id = object_id(&input.id, "blog")?;
+    cached_list(&ctx, format!("similar:{}", id.to_hex()), async {
+        let store = ctx.state::<BlogStore>();
+        let blog = store.find_public(doc! {"_id": id}).await?;
+        Ok(store
+            .similar(&blog, SIMILAR)
+            .await?
+            .iter()
+            .map(PublicBlog::from)
+            .collect())
+    })
+    .await
+}
+
+/// Every tag of published blogs with how many carry it, most used first.
+#[handler(subject = "blog.tags.list", http = "GET /blog/tags")]
+async fn tags(ctx: Ctx) -> Result<Vec<TagCount>, BlogError> {
+    cached_list(&ctx, "tags".into(), ctx.state::<BlogStore>().tag_counts()).await
+}

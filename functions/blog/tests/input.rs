@@ -1,0 +1,113 @@
+//! Bad input is a 400 that says what is wrong, and changes nothing.
+
+mod common;
+
+use common::World;
+use serde_json::json;
+
+#[tokio::test]
+async fn invalid_object_id_is_400_not_500() {
+    let world = World::start().await;
+    let _blog = world.replica().await;
+
+    let err = world
+        .call(None, "blog.get.id", json!({"id": "not-an-id"}))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.code(), 400);
+    assert!(err.to_string().contains("not-an-id"), "{err}");
+}
+
+#[tokio::test]
+async fn query_operator_injection_is_rejected_by_the_typed_input() {
+    let world = World::start().await;
+    let _blog = world.replica().await;
+
+    let object = world
+        .call(None, "blog.get.slug", json!({"slug": {"$ne": ""}}))
+        .await
+        .unwrap_err();
+    let extra_key = world
+        .call(None, "blog.get.slug", json!({"slug": "x", "$where": "1"}))
+        .await
+        .unwrap_err();
+
+    assert_eq!(object.code(), 400);
+    assert_eq!(extra_key.code(), 400);
+}
+
+#[tokio::test]
+async fn create_validation_names_the_field() {
+    let world = World::start().await;
+    let _blog = world.replica().await;
+    let base = json!({"title": "Fine title", "description": "Fine", "draftText": "", "slug": "fine-slug", "tags": ["x"]});
+    let with = |field: &str, value: serde_json::Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+
+    for (body, field) in [
+        (with("title", json!("ab")), "title"),
+        (with("slug", json!("Not Valid")), "slug"),
+        (with("tags", json!([])), "tags"),
+        (with("description", json!("x".repeat(2001))), "description"),
+    ] {
+        let err = world
+            .call(Some("author"), "blog.author.create", body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), 400, "{field}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    let drafts = world
+        .call(
+            Some("author"),
+            "blog.author.drafts",
+            json!({"page": 1, "limit": 10}),
+        )
+        .await
+        .expect("drafts");
+    assert_eq!(drafts, json!([]));
+}
+
+#[tokio::test]
+async fn pagination_edges() {
+    let world = World::start().await;
+    let _blog = world.replica().await;
+    world.published("only-one", &["x"]).await;
+
+    let past_end = world
+        .call(None, "blog.list.latest", json!({"page": 2, "limit": 10}))
+        .await
+        .expect("page 2");
+    let zero = world
+        .call(None, "blog.list.latest", json!({"page": 1, "limit": 0}))
+        .await
+        .unwrap_err();
+    let too_many = world
+        .call(None, "blog.list.latest", json!({"page": 1, "limit": 101}))
+        .await
+        .unwrap_err();
+    let no_page = world
+        .call(None, "blog.list.latest", json!({"limit": 10}))
+        .await
+        .unwrap_err();
+    let page_zero = world
+        .call(None, "blog.list.latest", json!({"page": 0, "limit": 10}))
+        .await
+        .unwrap_err();
+
+    assert_eq!(past_end, json!([]));
+    assert!(
+        zero.to_string().contains("limit") && zero.code() == 400,
+        "{zero}"
+    );
+    assert_eq!(too_many.code(), 400);
+    assert!(
+        no_page.to_string().contains("page") && no_page.code() == 400,
+        "{no_page}"
+    );
+    assert_eq!(page_zero.code(), 400);
+}
