@@ -90,8 +90,13 @@ impl World {
 
     /// One blog replica (they share MongoDB and Redis).
     pub async fn replica(&self) -> Running {
+        self.replica_serving(&["blog.>", "auth.events.>"]).await
+    }
+
+    /// A replica serving only the subjects matching `only`.
+    pub async fn replica_serving(&self, only: &[&str]) -> Running {
         let config = runtime::Config {
-            only: vec!["blog.>".into(), "auth.events.>".into()],
+            only: only.iter().map(|s| s.to_string()).collect(),
             ..runtime::Config::with_nats_url(self.nats.url())
         };
         let client = async_nats::connect(self.nats.url()).await.expect("connect");
