@@ -92,7 +92,8 @@ impl HandlerDef {
 /// The queue group every handler joins unless it names another.
 pub const DEFAULT_QUEUE_GROUP: &str = "q";
 
-/// Checks every registered handler and returns those selected by `only`, sorted by subject.
+/// Checks every registered handler and returns those selected by `only` (plus every fan-out
+/// handler), sorted by subject.
 pub fn select(
     all: &'static [HandlerDef],
     only: &[String],
@@ -113,15 +114,16 @@ pub fn select(
         .map(|p| p.trim())
         .filter(|p| !p.is_empty())
         .collect();
-    let selected: Vec<_> = by_subject
-        .into_values()
-        .filter(|def| {
-            patterns.is_empty() || patterns.iter().any(|p| subject_matches(p, def.subject))
-        })
-        .collect();
-    if selected.is_empty() && !patterns.is_empty() {
+    let matches = |def: &HandlerDef| patterns.iter().any(|p| subject_matches(p, def.subject));
+    if !patterns.is_empty() && !by_subject.values().any(|def| matches(def)) {
         return Err(Error::NothingSelected(only.to_vec()));
     }
+    // Fan-out handlers keep replica-local state current (cache eviction and the like), so every
+    // replica serves them, including one started with `--only` for a few hot subjects.
+    let selected: Vec<_> = by_subject
+        .into_values()
+        .filter(|def| patterns.is_empty() || def.queue_group == QueueGroup::None || matches(def))
+        .collect();
     Ok(selected)
 }
 

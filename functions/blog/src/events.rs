@@ -71,3 +71,10 @@ async fn user_updated(ctx: Ctx, event: UserUpdated) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// Empty this replica's in-process cache when any replica changes a blog (every replica hears it).
+#[handler(subject = "blog.events.changed", no_queue_group)]
+async fn blog_changed_elsewhere(ctx: Ctx, _event: BlogChanged) -> Result<(), ApiError> {
+    ctx.state::<BlogCache>().forget_local();
+    Ok(())
+}

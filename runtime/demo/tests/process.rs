@@ -58,7 +58,8 @@ async fn only_flag_serves_exactly_the_selected_subjects() {
     wait_until_serving(&client).await;
 
     // `demo.s*` is not a NATS pattern for `demo.sleep`/`demo.slow`; only whole-token wildcards match.
-    assert_eq!(endpoints(&client).await, vec!["demo.echo"]);
+    // Fan-out handlers are always served: they keep replica-local state current.
+    assert_eq!(endpoints(&client).await, vec!["demo.echo", "demo.fanout"]);
     let err = runtime::reply::request(
         &client,
         "demo.panic",
@@ -84,7 +85,10 @@ async fn only_env_var_selects_with_nats_wildcards() {
     );
     wait_until_serving(&client).await;
 
-    assert_eq!(endpoints(&client).await, vec!["demo.sleep", "demo.slow"]);
+    assert_eq!(
+        endpoints(&client).await,
+        vec!["demo.fanout", "demo.sleep", "demo.slow"]
+    );
 }
 
 #[tokio::test]
