@@ -77,9 +77,8 @@ impl BlogCache {
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        if self.client.is_none() {
-            return None;
-        }
+        // A disabled cache (no Redis URL) has no local layer either.
+        self.client.as_ref()?;
         if let Some(json) = self.local.get(key).await {
             return serde_json::from_str(&json).ok();
         }
