@@ -29,6 +29,8 @@ pub async fn discover(
         tokio::select! {
             () = &mut deadline => break,
             reply = replies.next() => match reply {
+                // With no service running at all, the server answers "no responders" (a bare status).
+                Some(reply) if reply.status.is_some() => continue,
                 Some(reply) => match serde_json::from_slice::<InfoResponse>(&reply.payload) {
                     Ok(info) => infos.push(info),
                     Err(err) => tracing::warn!(%err, "ignoring malformed INFO reply"),

@@ -161,7 +161,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let (route, result) = match operations(state, &method, &path) {
-        Some(response) => ("(operations)".to_owned(), Ok(response)),
+        Some(response) => (OPERATIONS.to_owned(), Ok(response)),
         None => api(state, request, &request_id).await,
     };
     let mut response = match result {
@@ -189,7 +189,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
     state
         .metrics
         .observe(method.as_str(), &route, status, started.elapsed());
-    if status >= 500 {
+    if status >= 500 && route != OPERATIONS {
         tracing::warn!(%request_id, %method, %path, status, "request failed");
     } else {
         tracing::debug!(%request_id, %method, %path, status, "request answered");
@@ -198,6 +198,9 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
 }
 
 type Answer = (StatusCode, &'static str, Bytes);
+
+/// Metrics label of `/health`, `/metrics`, `/routes` and `/openapi.json`.
+const OPERATIONS: &str = "(operations)";
 
 fn operations(state: &State, method: &Method, path: &str) -> Option<Answer> {
     if method != Method::GET {
