@@ -1,0 +1,181 @@
+//! The bridge's cost over HTTP: a blog-sized JSON document served through the bridge (HTTP -> NATS ->
+//! handler answering from memory -> HTTP) against the same bytes from a bare hyper server (the ceiling),
+//! both loaded by `wrk` on loopback in one run. `scripts/bench-bridge` runs it in release mode.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Instant;
+
+use bytes::Bytes;
+use harness::NatsServer;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use runtime::wire::{ApiKeyInfo, ApiKeyVerifyRequest};
+use runtime::{ApiError, handler};
+use serde_json::{Value, json};
+
+const KEY: &str = "bench-key";
+
+fn blog() -> Value {
+    json!({
+        "_id": "6744b3f0c2a4f1a2b3c4d5e6", "title": "Scaling handlers with NATS queue groups",
+        "description": "Start another replica and it shares the load: no configuration, no restart.",
+        "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(28),
+        "slug": "scaling-handlers-with-nats-queue-groups", "imgUrl": "https://example.com/cover.png",
+        "tags": ["NATS", "RUST", "SCALING"], "author": {"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "name": "Ada", "profilePicUrl": null},
+        "score": 0.01, "publishedAt": "2026-11-24T10:00:00Z"
+    })
+}
+
+/// Accepts the benchmark's key, as `auth.apikey.verify` would (the bridge caches it after the first call).
+#[handler(subject = "auth.apikey.verify")]
+async fn verify(input: ApiKeyVerifyRequest) -> Result<ApiKeyInfo, ApiError> {
+    if input.key != KEY {
+        return Err(ApiError::Forbidden("unknown key".into()));
+    }
+    Ok(ApiKeyInfo {
+        id: "bench".into(),
+        permissions: vec![],
+    })
+}
+
+/// A published blog from memory: what `blog.get.id` does with a warm cache.
+#[handler(subject = "bench.blog.get", http = "GET /bench/blog/:id")]
+async fn get(_input: Value) -> Result<Value, ApiError> {
+    Ok(blog())
+}
+
+async fn bare_hyper(body: Bytes) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let body = body.clone();
+                    async move {
+                        let mut response = hyper::Response::new(Full::new(body));
+                        response
+                            .headers_mut()
+                            .insert("content-type", "application/json".parse().expect("header"));
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// (requests/s, p50 ms, p99 ms) from `wrk --latency`.
+fn wrk(url: &str) -> (f64, f64, f64) {
+    let output = Command::new("wrk")
+        .args([
+            "-t2",
+            "-c32",
+            "-d5s",
+            "--latency",
+            "-H",
+            &format!("x-api-key: {KEY}"),
+            url,
+        ])
+        .output()
+        .expect("wrk is installed (scripts/bench-bridge installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let ms = |v: Option<String>| {
+        let v = v.unwrap_or_default();
+        if let Some(us) = v.strip_suffix("us") {
+            us.parse::<f64>().unwrap_or(0.0) / 1000.0
+        } else if let Some(ms) = v.strip_suffix("ms") {
+            ms.parse().unwrap_or(0.0)
+        } else if let Some(s) = v.strip_suffix('s') {
+            s.parse::<f64>().unwrap_or(0.0) * 1000.0
+        } else {
+            0.0
+        }
+    };
+    let rps = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let non_2xx = field("Non-2xx or 3xx responses:");
+    assert!(non_2xx.is_none(), "{url} answered errors: {text}");
+    (rps, ms(field("50%")), ms(field("99%")))
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let nats = NatsServer::start();
+    let config = runtime::Config::with_nats_url(nats.url());
+    let _handlers = runtime::Service::new("bench", "0.1.0")
+        .config(config)
+        .start(async_nats::connect(nats.url()).await.expect("connect"))
+        .await
+        .expect("handlers");
+    let bridge = http_bridge::Bridge::start(
+        http_bridge::Config::local(nats.url()),
+        async_nats::connect(nats.url()).await.expect("connect"),
+    )
+    .await
+    .expect("bridge");
+    let payload = http_bridge::envelope::success(&serde_json::to_vec(&blog()).expect("json"));
+    let ceiling = bare_hyper(payload.clone()).await;
+    let through = format!(
+        "http://{}/bench/blog/6744b3f0c2a4f1a2b3c4d5e6",
+        bridge.addr()
+    );
+    let bare = format!("http://{ceiling}/bench/blog/6744b3f0c2a4f1a2b3c4d5e6");
+    let started = Instant::now();
+    while !matches!(tokio::task::spawn_blocking({ let u = through.clone(); move || Command::new("curl").args(["-fs", "-H", &format!("x-api-key: {KEY}"), &u]).output() }).await, Ok(Ok(o)) if o.status.success())
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the bridge never routed the benchmark handler"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    println!(
+        "wrk -t2 -c32 -d5s, {} byte responses, 2 alternating rounds",
+        payload.len()
+    );
+    let (mut a, mut b) = (0.0, 0.0);
+    for round in 1..=2 {
+        let u = through.clone();
+        let (rps, p50, p99) = tokio::task::spawn_blocking(move || wrk(&u))
+            .await
+            .expect("wrk");
+        println!(
+            "round {round}  through the bridge  {rps:>9.0} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms"
+        );
+        a += rps;
+        let u = bare.clone();
+        let (rps, p50, p99) = tokio::task::spawn_blocking(move || wrk(&u))
+            .await
+            .expect("wrk");
+        println!(
+            "round {round}  bare hyper          {rps:>9.0} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms"
+        );
+        b += rps;
+    }
+    println!(
+        "bridge/bare hyper throughput ratio: {:.3} (aim >= 0.5)",
+        a / b
+    );
+    bridge.shutdown().await;
+}
