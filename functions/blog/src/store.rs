@@ -1,6 +1,5 @@
 //! Blogs and comments in MongoDB: every query the handlers make, and the indexes behind them.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -227,33 +226,27 @@ impl BlogStore {
         Ok(candidates)
     }
 
-    /// Every tag of published blogs with its count, most used first.
+    /// Every tag of published blogs with its count, most used first (SecantusDB runs $unwind/$group).
     pub async fn tag_counts(&self) -> Result<Vec<TagCount>, BlogError> {
-        let tagged: Vec<Document> = self
-            .blogs
-            .clone_with_type::<Document>()
-            .find(doc! {"published": true, "status": true})
-            .projection(doc! {"tags": 1})
-            .await?
-            .try_collect()
-            .await?;
-        let mut counts: HashMap<String, u64> = HashMap::new();
-        for blog in &tagged {
-            for tag in blog
-                .get_array("tags")
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str())
-            {
-                *counts.entry(tag.to_owned()).or_default() += 1;
-            }
-        }
-        let mut counts: Vec<TagCount> = counts
-            .into_iter()
-            .map(|(tag, count)| TagCount { tag, count })
-            .collect();
-        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.tag.cmp(&b.tag)));
-        Ok(counts)
+        let pipeline = [
+            doc! {"$match": {"published": true, "status": true}},
+            doc! {"$unwind": "$tags"},
+            doc! {"$group": {"_id": "$tags", "count": {"$sum": 1}}},
+            doc! {"$sort": {"count": -1, "_id": 1}},
+        ];
+        let groups: Vec<Document> = self.blogs.aggregate(pipeline).await?.try_collect().await?;
+        Ok(groups
+            .iter()
+            .filter_map(|group| {
+                let tag = group.get_str("_id").ok()?.to_owned();
+                let count = match group.get("count")? {
+                    mongodb::bson::Bson::Int32(n) => u64::try_from(*n).ok()?,
+                    mongodb::bson::Bson::Int64(n) => u64::try_from(*n).ok()?,
+                    _ => return None,
+                };
+                Some(TagCount { tag, count })
+            })
+            .collect())
     }
 
     /// Copies a renamed author onto their blogs; returns the published ones whose cache must go.
