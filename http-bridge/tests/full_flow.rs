@@ -28,35 +28,6 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn keys(dir: &std::path::Path) -> (PathBuf, PathBuf) {
-    let private = dir.join("jwt-private.pem");
-    let public = dir.join("jwt-public.pem");
-    let ok = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&private)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl")
-        .success()
-        && Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(&public)
-            .status()
-            .expect("openssl")
-            .success();
-    assert!(ok, "openssl could not generate a key pair");
-    (private, public)
-}
-
 fn function(name: &str, setup: &Setup, env: &[(&str, String)]) -> Process {
     let mut command = Command::new(binary(name));
     command
@@ -89,9 +60,7 @@ async fn send(
 #[tokio::test]
 async fn signup_to_published_blog_over_http() {
     let setup = Setup::start(|_| {}).await;
-    let dir = std::env::temp_dir().join(harness::unique_name("flow"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (private, public) = keys(&dir);
+    let harness::KeyPair { private, public } = harness::rsa_key_pair("flow_keys");
     let prefix = harness::unique_name("flow");
     let _auth = function(
         "auth",
@@ -251,5 +220,4 @@ async fn signup_to_published_blog_over_http() {
         StatusCode::UNAUTHORIZED,
         "signed-out token rejected by the blog function"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -2,7 +2,6 @@
 //! `auth.token.verify` and `auth.apikey.verify` with a warm Redis cache, and the argon2-bound
 //! `auth.signin.basic`. `scripts/bench-auth` runs it in release mode; the ratios are the result.
 
-use std::process::Command;
 use std::time::Duration;
 
 use auth::{AuthState, Settings};
@@ -18,37 +17,6 @@ const ROUNDS: usize = 3;
 const API_KEY: &str = "bench-api-key";
 const PASSWORD: &str = "bench password";
 const ECHO: &str = r#"{"message":"hello, runtime","count":1}"#;
-
-/// A fresh RSA key pair in a temp dir, as `scripts/dev` makes one.
-fn generate_keys() -> (std::path::PathBuf, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(harness::unique_name("auth_bench_keys"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (private, public) = (dir.join("jwt-private.pem"), dir.join("jwt-public.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&private)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl")
-        .success()
-        && Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(&public)
-            .status()
-            .expect("openssl")
-            .success();
-    assert!(ok, "openssl failed to generate the key pair");
-    (private, public)
-}
 
 async fn measure(
     client: &async_nats::Client,
@@ -88,7 +56,7 @@ async fn request(
 async fn main() {
     // Log set-up as in a function process, so per-request spans cost what they cost in production.
     runtime::logging::init(runtime::config::LogFormat::Text);
-    let (private, public) = generate_keys();
+    let harness::KeyPair { private, public } = harness::rsa_key_pair("auth_bench_keys");
     let mut settings = Settings::local(
         harness::fresh_postgres_database(),
         harness::redis_url(),

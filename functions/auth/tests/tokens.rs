@@ -7,7 +7,7 @@ use std::time::Duration;
 use auth::tokens::Claims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Auth, KeyPair, access, assert_error, keys, refresh};
+use common::{Auth, access, assert_error, keys, refresh};
 use futures::StreamExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ async fn forged_expired_and_misaddressed_tokens_are_rejected() {
     let auth = Auth::start().await;
     let token = access(&auth.signup("dave@example.com").await);
     let ours = keys().private_pem();
-    let other = KeyPair::generate("auth_other_keys").private_pem();
+    let other = harness::rsa_key_pair("auth_other_keys").private_pem();
 
     let payload = token.split('.').nth(1).unwrap();
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);

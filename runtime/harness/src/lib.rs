@@ -2,11 +2,13 @@
 //!
 //! A server the harness cannot start or reach is a loud panic, never a silent skip.
 
+mod keys;
 mod load;
 mod nats;
 mod process;
 mod stores;
 
+pub use keys::{KeyPair, rsa_key_pair};
 pub use load::{LoadReport, nats_load};
 pub use nats::NatsServer;
 pub use process::{Process, free_port, wait_for_port};

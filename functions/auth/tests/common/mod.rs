@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -19,59 +17,12 @@ pub const ADMIN_PASSWORD: &str = "admin-password";
 pub const SEED_API_KEY: &str = "seed-api-key-for-tests";
 pub const PASSWORD: &str = "correct horse";
 
-/// A PEM key pair generated with openssl into a temp dir (never committed).
-pub struct KeyPair {
-    pub private: PathBuf,
-    pub public: PathBuf,
-}
-
-impl KeyPair {
-    pub fn generate(dir_name: &str) -> Self {
-        let dir = std::env::temp_dir().join(harness::unique_name(dir_name));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let private = dir.join("jwt-private.pem");
-        let public = dir.join("jwt-public.pem");
-        run_openssl(
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-            ],
-            &private,
-        );
-        let status = Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&private)
-            .arg("-out")
-            .arg(&public)
-            .status()
-            .expect("openssl is installed");
-        assert!(status.success(), "openssl pkey -pubout failed");
-        Self { private, public }
-    }
-
-    pub fn private_pem(&self) -> Vec<u8> {
-        std::fs::read(&self.private).expect("private key")
-    }
-}
-
-fn run_openssl(args: &[&str], out: &Path) {
-    let status = Command::new("openssl")
-        .args(args)
-        .arg(out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl is installed");
-    assert!(status.success(), "openssl {args:?} failed");
-}
+pub use harness::KeyPair;
 
 /// The key pair the service under test signs with, shared by the tests of one binary.
 pub fn keys() -> &'static KeyPair {
     static KEYS: OnceLock<KeyPair> = OnceLock::new();
-    KEYS.get_or_init(|| KeyPair::generate("auth_keys"))
+    KEYS.get_or_init(|| harness::rsa_key_pair("auth_keys"))
 }
 
 /// Settings for a fresh database and Redis prefix, with the seed admin and API key.
