@@ -92,6 +92,17 @@ pub async fn slow(input: Sleep) -> Result<Sleep, ApiError> {
     Ok(input)
 }
 
+/// How long the simulated store call of `demo.store` waits.
+pub const STORE_CALL: Duration = Duration::from_millis(20);
+
+/// Answer after a simulated 20 ms store call: a handler bound by I/O, not CPU, whose throughput
+/// grows with replicas (what the scaling benchmark measures).
+#[handler(subject = "demo.store")]
+pub async fn store(input: Echo) -> Result<Echo, ApiError> {
+    tokio::time::sleep(STORE_CALL).await;
+    Ok(input)
+}
+
 /// Who the caller is; only AUTHORs (and ADMINs) may ask.
 #[handler(subject = "demo.whoami", http = "GET /demo/whoami", roles = ["AUTHOR"])]
 pub async fn whoami(caller: Caller) -> Result<Caller, ApiError> {
