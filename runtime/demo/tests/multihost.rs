@@ -1,0 +1,244 @@
+//! The runtime spread over hosts: three network namespaces, each with one node of a NATS cluster
+//! and one demo replica attached to its own node. Needs root (CAP_NET_ADMIN); without it the test
+//! fails saying so.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use harness::Process;
+use harness::netns::{Network, nats_cluster_config};
+use serde_json::Value;
+
+const HOSTS: usize = 3;
+
+/// Three hosts, each with a NATS node and a demo replica; stopped and removed on drop.
+struct Platform {
+    replicas: Vec<Process>,
+    nodes: Vec<Process>,
+    dir: PathBuf,
+    network: Network,
+}
+
+impl Platform {
+    fn start(envs: &[(&str, &str)]) -> Self {
+        let network = Network::create(HOSTS).unwrap_or_else(|err| {
+            panic!(
+                "cannot make hosts from network namespaces (needs root and netns support): {err}"
+            )
+        });
+        let dir = std::env::temp_dir().join(harness::unique_name("multihost"));
+        std::fs::create_dir_all(&dir).expect("config dir");
+        let addrs: Vec<&str> = (0..HOSTS).map(|i| network.host(i).addr.as_str()).collect();
+        let nodes: Vec<Process> = (0..HOSTS)
+            .map(|i| {
+                let config = dir.join(format!("n{i}.conf"));
+                std::fs::write(&config, nats_cluster_config(i, &addrs, "")).expect("write config");
+                Process::spawn(
+                    "nats-server",
+                    network
+                        .host(i)
+                        .command("nats-server")
+                        .arg("-c")
+                        .arg(&config)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null()),
+                )
+            })
+            .collect();
+        for addr in &addrs {
+            wait_for_routes(addr, HOSTS - 1);
+        }
+        let replicas = (0..HOSTS)
+            .map(|i| {
+                let host = network.host(i);
+                let mut command = host.command(env!("CARGO_BIN_EXE_demo"));
+                command
+                    .env("NATS_URL", format!("nats://{}:4222", host.addr))
+                    .env("RUST_LOG", "error")
+                    .stdout(Stdio::null());
+                for (key, value) in envs {
+                    command.env(key, value);
+                }
+                Process::spawn("demo", &mut command)
+            })
+            .collect();
+        Self {
+            replicas,
+            nodes,
+            dir,
+            network,
+        }
+    }
+
+    fn url(&self, i: usize) -> String {
+        format!("nats://{}:4222", self.network.host(i).addr)
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.replicas.clear();
+        self.nodes.clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits until the node's monitoring port reports `routes` routes: the cluster has formed.
+fn wait_for_routes(addr: &str, routes: usize) {
+    let start = Instant::now();
+    loop {
+        let body = TcpStream::connect((addr, 8222))
+            .ok()
+            .and_then(|mut stream| {
+                stream.write_all(b"GET /routez HTTP/1.0\r\n\r\n").ok()?;
+                let mut body = String::new();
+                stream.read_to_string(&mut body).ok()?;
+                Some(body)
+            });
+        if body
+            .as_ref()
+            .is_some_and(|b| b.contains(&format!("\"num_routes\": {routes}")))
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "NATS node {addr} did not join its {routes} routes: {body:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every instance's `$SRV.STATS.demo` reply, gathered for a short window.
+async fn stats(client: &async_nats::Client) -> Vec<Value> {
+    let inbox = client.new_inbox();
+    let mut replies = client.subscribe(inbox.clone()).await.expect("subscribe");
+    client
+        .publish_with_reply("$SRV.STATS.demo", inbox, "".into())
+        .await
+        .expect("publish");
+    let mut all = Vec::new();
+    let window = tokio::time::sleep(Duration::from_millis(500));
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            () = &mut window => return all,
+            // A "no responders" status before the replicas are up has no body.
+            Some(reply) = replies.next() => if !reply.payload.is_empty() {
+                all.push(serde_json::from_slice(&reply.payload).expect("STATS is JSON"));
+            }
+        }
+    }
+}
+
+fn requests_of(stats: &Value, subject: &str) -> u64 {
+    stats["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .find(|e| e["subject"] == subject)
+        .and_then(|e| e["num_requests"].as_u64())
+        .unwrap_or(0)
+}
+
+async fn wait_for_instances(client: &async_nats::Client, count: usize) {
+    let start = Instant::now();
+    while stats(client).await.len() < count {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not all {count} replicas answered $SRV.STATS"
+        );
+    }
+}
+
+#[tokio::test]
+async fn steady_load_is_served_on_every_host_in_even_shares() {
+    let platform = Platform::start(&[]);
+    let mut clients = Vec::new();
+    for i in 0..HOSTS {
+        clients.push(
+            async_nats::connect(platform.url(i))
+                .await
+                .expect("connect to node"),
+        );
+    }
+    wait_for_instances(&clients[0], HOSTS).await;
+
+    // A steady load entering the cluster through every node, as bridges spread over hosts do.
+    let per_node = 400;
+    let outcomes: Vec<bool> = futures::stream::iter((0..per_node * HOSTS).map(|n| {
+        let client = clients[n % HOSTS].clone();
+        async move {
+            runtime::reply::request(
+                &client,
+                "demo.echo",
+                Default::default(),
+                format!(r#"{{"message":"m{n}"}}"#).into(),
+                Duration::from_secs(5),
+            )
+            .await
+            .is_ok()
+        }
+    }))
+    .buffer_unordered(24)
+    .collect()
+    .await;
+    let failed = outcomes.iter().filter(|ok| !**ok).count();
+    assert_eq!(failed, 0, "requests failed under a steady load");
+
+    let shares: Vec<u64> = stats(&clients[1])
+        .await
+        .iter()
+        .map(|s| requests_of(s, "demo.echo"))
+        .collect();
+    assert_eq!(
+        shares.len(),
+        HOSTS,
+        "one replica per host answers STATS: {shares:?}"
+    );
+    eprintln!("demo.echo requests served per host: {shares:?}");
+    let mean = shares.iter().sum::<u64>() as f64 / HOSTS as f64;
+    assert_eq!(
+        shares.iter().sum::<u64>(),
+        (per_node * HOSTS) as u64,
+        "{shares:?}"
+    );
+    for share in &shares {
+        assert!(
+            (*share as f64 - mean).abs() <= 0.25 * mean,
+            "replica shares {shares:?} stray more than 25% from the mean {mean}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigterm_with_the_hosts_nats_node_down_exits_within_grace_on_every_host() {
+    let grace = Duration::from_secs(2);
+    let mut platform = Platform::start(&[("DRAIN_GRACE_SECS", "2")]);
+    let client = async_nats::connect(platform.url(0))
+        .await
+        .expect("connect to node");
+    wait_for_instances(&client, HOSTS).await;
+
+    for i in (0..HOSTS).rev() {
+        platform.nodes[i].kill();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut replica = platform.replicas.remove(i);
+        let asked = Instant::now();
+        replica.terminate();
+        let code = tokio::task::spawn_blocking(move || replica.wait_exit(Duration::from_secs(20)))
+            .await
+            .expect("join");
+        let took = asked.elapsed();
+        eprintln!("host {i}: SIGTERM with its NATS node down, exited in {took:?}");
+        assert_eq!(code, Some(0), "host {i}: exit status");
+        assert!(
+            took <= grace + Duration::from_millis(500),
+            "host {i}: exited after {took:?}, past its {grace:?} grace"
+        );
+    }
+}
