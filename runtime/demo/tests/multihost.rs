@@ -1,5 +1,6 @@
 //! The runtime spread over hosts: three network namespaces, each with one node of a NATS cluster
-//! and one demo replica attached to its own node. Needs root (CAP_NET_ADMIN); without it the test
+//! and one demo replica attached to its own node: even shares of a steady load, a host killed
+//! under load, SIGTERM with the host's node down. Needs root (CAP_NET_ADMIN); without it the test
 //! fails saying so.
 
 use std::io::{Read, Write};
@@ -241,4 +242,86 @@ async fn sigterm_with_the_hosts_nats_node_down_exits_within_grace_on_every_host(
             "host {i}: exited after {took:?}, past its {grace:?} grace"
         );
     }
+}
+
+#[tokio::test]
+async fn host_killed_under_load_fails_only_in_flight_requests_and_service_is_back_within_2s() {
+    let mut platform = Platform::start(&[]);
+    // Bridge-like clients outside the hosts, each listing every node, first on its own node.
+    let mut clients = Vec::new();
+    for first in 0..HOSTS {
+        let urls: Vec<async_nats::ServerAddr> = (0..HOSTS)
+            .map(|i| {
+                platform
+                    .url((first + i) % HOSTS)
+                    .parse()
+                    .expect("server address")
+            })
+            .collect();
+        let client = async_nats::ConnectOptions::new()
+            .retain_servers_order()
+            .reconnect_delay_callback(|_| Duration::from_millis(50))
+            .connect(urls)
+            .await
+            .expect("connect to the cluster");
+        clients.push(client);
+    }
+    wait_for_instances(&clients[0], HOSTS).await;
+
+    let workers_per_client = 4;
+    let start = Instant::now();
+    let run_for = Duration::from_secs(4);
+    let mut tasks = Vec::new();
+    for client in &clients {
+        for _ in 0..workers_per_client {
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                while start.elapsed() < run_for {
+                    let sent = start.elapsed();
+                    let ok = runtime::reply::request(
+                        &client,
+                        "demo.echo",
+                        Default::default(),
+                        r#"{"message":"w"}"#.into(),
+                        Duration::from_millis(500),
+                    )
+                    .await
+                    .is_ok();
+                    outcomes.push((sent, start.elapsed(), ok));
+                }
+                outcomes
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let killed_at = start.elapsed();
+    // The whole host dies: its replica and its NATS node at once.
+    platform.replicas[2].kill();
+    platform.nodes[2].kill();
+
+    let mut failures = 0;
+    let mut worst_gap = Duration::ZERO;
+    for task in tasks {
+        let outcomes = task.await.expect("load worker");
+        failures += outcomes.iter().filter(|(_, _, ok)| !ok).count();
+        let back = outcomes
+            .iter()
+            .find(|(sent, _, ok)| *ok && *sent >= killed_at)
+            .map(|(_, done, _)| *done - killed_at)
+            .expect("a worker never got an answer after the host died");
+        worst_gap = worst_gap.max(back);
+    }
+    eprintln!(
+        "host killed under load: {failures} failed requests, every worker answered again within {worst_gap:?}"
+    );
+    assert!(
+        failures <= clients.len() * workers_per_client,
+        "{failures} requests failed; at most one in flight per worker ({})",
+        clients.len() * workers_per_client
+    );
+    assert!(
+        worst_gap <= Duration::from_secs(2),
+        "service back only after {worst_gap:?}"
+    );
 }
