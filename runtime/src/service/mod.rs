@@ -193,7 +193,9 @@ impl Running {
     /// subscriptions' drain nor the final flush ever completes, and an orchestrator should not
     /// have to SIGKILL a replica that was asked to stop.
     pub async fn shutdown(self) -> Result<(), Error> {
-        let deadline = tokio::time::Instant::now() + self.grace;
+        // The process still has to exit after this returns: leave it a moment of the grace.
+        let exit_margin = (self.grace / 10).min(Duration::from_millis(200));
+        let deadline = tokio::time::Instant::now() + self.grace - exit_margin;
         // The last moments of the grace are kept for flushing the replies already written.
         let flush_reserve = (self.grace / 5).min(Duration::from_secs(1));
         self.stop.cancel();
