@@ -92,6 +92,26 @@ pub async fn slow(input: Sleep) -> Result<Sleep, ApiError> {
     Ok(input)
 }
 
+/// How long the simulated store call of `demo.store` waits.
+pub const STORE_CALL: Duration = Duration::from_millis(20);
+
+/// Connections in each replica's simulated store pool: calls beyond it wait, as on a real pool.
+pub const STORE_POOL: usize = 4;
+
+static STORE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(STORE_POOL);
+
+/// Answer after a simulated 20 ms store call on a pooled connection: a handler bound by I/O, not
+/// CPU, so its throughput grows with replicas (what the scaling benchmark measures).
+#[handler(subject = "demo.store")]
+pub async fn store(input: Echo) -> Result<Echo, ApiError> {
+    let _connection = STORE
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable("store pool closed".to_owned()))?;
+    tokio::time::sleep(STORE_CALL).await;
+    Ok(input)
+}
+
 /// Who the caller is; only AUTHORs (and ADMINs) may ask.
 #[handler(subject = "demo.whoami", http = "GET /demo/whoami", roles = ["AUTHOR"])]
 pub async fn whoami(caller: Caller) -> Result<Caller, ApiError> {

@@ -130,6 +130,62 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
 }
 
 #[tokio::test]
+async fn sigterm_exits_within_grace_while_nats_is_unreachable() {
+    let grace = Duration::from_secs(2);
+    for round in 0..3 {
+        let mut nats = NatsServer::start();
+        let client = async_nats::connect(nats.url()).await.expect("connect");
+        let mut demo = Process::spawn(
+            "demo",
+            Command::new(env!("CARGO_BIN_EXE_demo"))
+                .env("NATS_URL", nats.url())
+                .env("DRAIN_GRACE_SECS", grace.as_secs().to_string())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null()),
+        );
+        wait_until_serving(&client).await;
+        // A request in flight that can never be answered: the drain has real work to give up on.
+        let pending = client.request("demo.slow", r#"{"ms": 60000}"#.into());
+        let _ = tokio::time::timeout(Duration::from_millis(100), pending).await;
+
+        nats.kill();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let asked = Instant::now();
+        demo.terminate();
+        let code = tokio::task::spawn_blocking(move || demo.wait_exit(Duration::from_secs(20)))
+            .await
+            .expect("join");
+        let took = asked.elapsed();
+        assert_eq!(code, Some(0), "round {round}: exit status");
+        assert!(
+            // The runtime stops 200 ms before the grace; the rest covers signal delivery, process
+            // teardown and this 20 ms poll on a machine busy with the other tests.
+            took <= grace + Duration::from_millis(300),
+            "round {round}: exited after {took:?}, past the {grace:?} grace"
+        );
+    }
+}
+
+#[tokio::test]
+async fn function_whose_nats_is_down_at_start_fails_at_once() {
+    let port = harness::free_port();
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .env("NATS_URL", format!("nats://127.0.0.1:{port}"))
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("runs");
+    assert!(!status.success(), "no NATS, no service");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "failed only after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn check_flag_reports_health_by_exit_code() {
     let nats = NatsServer::start();
     let client = async_nats::connect(nats.url()).await.expect("connect");

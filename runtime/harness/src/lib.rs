@@ -5,6 +5,7 @@
 mod keys;
 mod load;
 mod nats;
+pub mod netns;
 mod process;
 mod stores;
 

@@ -188,10 +188,19 @@ impl Running {
     }
 
     /// Stops taking requests, finishes in-flight ones within the grace period, then leaves discovery.
+    ///
+    /// Every wait is bounded by the grace period as a whole: with NATS unreachable, neither the
+    /// subscriptions' drain nor the final flush ever completes, and an orchestrator should not
+    /// have to SIGKILL a replica that was asked to stop.
     pub async fn shutdown(self) -> Result<(), Error> {
+        // The process still has to exit after this returns: leave it a moment of the grace.
+        let exit_margin = (self.grace / 10).min(Duration::from_millis(200));
+        let deadline = tokio::time::Instant::now() + self.grace - exit_margin;
+        // The last moments of the grace are kept for flushing the replies already written.
+        let flush_reserve = (self.grace / 5).min(Duration::from_secs(1));
         self.stop.cancel();
         self.shared.tracker.close();
-        if tokio::time::timeout(self.grace, self.shared.tracker.wait())
+        if tokio::time::timeout_at(deadline - flush_reserve, self.shared.tracker.wait())
             .await
             .is_err()
         {
@@ -200,8 +209,11 @@ impl Running {
         for task in &self.background {
             task.abort();
         }
-        self.client.flush().await.map_err(nats_error)?;
-        tracing::info!(id = %self.instance.identity.id, "drained");
+        match tokio::time::timeout_at(deadline, self.client.flush()).await {
+            Ok(Ok(())) => tracing::info!(id = %self.instance.identity.id, "drained"),
+            Ok(Err(err)) => tracing::warn!(%err, "cannot flush replies to NATS; exiting anyway"),
+            Err(_) => tracing::warn!("NATS unreachable; exiting without flushing replies"),
+        }
         Ok(())
     }
 }
