@@ -1,6 +1,10 @@
 //! The bridge's cost over HTTP: a blog-sized JSON document served through the bridge (HTTP -> NATS ->
-//! handler answering from memory -> HTTP) against the same bytes from a bare hyper server (the ceiling),
-//! both loaded by `wrk` on loopback in one run. `scripts/bench-bridge` runs it in release mode.
+//! handler answering from memory -> HTTP) against the same bytes from a bare hyper server (the ceiling)
+//! and from that hyper behind nginx (the reverse-proxy path a user would pick instead), all loaded by
+//! `wrk` on loopback in one run. `scripts/bench-bridge` runs it in release mode.
+
+#[path = "support/nginx.rs"]
+mod nginx;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -152,29 +156,52 @@ async fn main() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
+    let proxy = nginx::Nginx::start(ceiling);
+    let proxied = format!("http://{}/bench/blog/6744b3f0c2a4f1a2b3c4d5e6", proxy.addr);
+
     println!(
         "wrk -t2 -c32 -d5s, {} byte responses, 2 alternating rounds",
         payload.len()
     );
-    let (mut a, mut b) = (0.0, 0.0);
+    let paths = [
+        ("bridge -> NATS -> handler", through.clone()),
+        ("nginx -> hyper", proxied),
+        ("bare hyper", bare),
+    ];
+    // Per path: summed req/s, and p50 and p99 of each round.
+    let mut sums: [(f64, Vec<f64>, Vec<f64>); 3] = Default::default();
     for round in 1..=2 {
-        let u = through.clone();
-        let (rps, p50, p99) = tokio::task::spawn_blocking(move || wrk(&u))
-            .await
-            .expect("wrk");
-        println!(
-            "round {round}  through the bridge  {rps:>9.0} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms"
-        );
-        a += rps;
-        let u = bare.clone();
-        let (rps, p50, p99) = tokio::task::spawn_blocking(move || wrk(&u))
-            .await
-            .expect("wrk");
-        println!(
-            "round {round}  bare hyper          {rps:>9.0} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms"
-        );
-        b += rps;
+        for ((label, url), sum) in paths.iter().zip(sums.iter_mut()) {
+            let u = url.clone();
+            let (rps, p50, p99) = tokio::task::spawn_blocking(move || wrk(&u))
+                .await
+                .expect("wrk");
+            println!(
+                "round {round}  {label:<26} {rps:>9.0} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms"
+            );
+            sum.0 += rps;
+            sum.1.push(p50);
+            sum.2.push(p99);
+        }
     }
+    drop(proxy);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!("mean of the rounds:");
+    for ((label, _), (rps, p50, p99)) in paths.iter().zip(sums.iter()) {
+        println!(
+            "  {label:<26} {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
+            rps / 2.0,
+            mean(p50),
+            mean(p99)
+        );
+    }
+    let (a, n, b) = (sums[0].0, sums[1].0, sums[2].0);
+    println!(
+        "bridge/nginx throughput ratio: {:.3} (aim >= 1.0), p50 {:.2} ms vs {:.2} ms (aim: no higher)",
+        a / n,
+        mean(&sums[0].1),
+        mean(&sums[1].1)
+    );
     println!(
         "bridge/bare hyper throughput ratio: {:.3} (aim >= 0.5)",
         a / b

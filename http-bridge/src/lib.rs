@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod server;
+pub mod status;
 
 pub use config::Config;
 pub use server::{Bridge, Running};

@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
 use crate::routes::{Lookup, RouteTable};
+use crate::status::Status;
 use crate::{envelope, mapping, openapi};
 
 /// Entry point for embedding the bridge (the binary and the tests use it).
@@ -42,6 +43,7 @@ struct State {
     table: SharedTable,
     keys: ApiKeys,
     metrics: Metrics,
+    status: Status,
     in_flight: Semaphore,
     config: Config,
 }
@@ -84,6 +86,7 @@ impl Bridge {
             client,
             table,
             metrics: Metrics::default(),
+            status: Status::new(Duration::from_millis(config.discovery_window_ms)),
             in_flight: Semaphore::new(config.max_in_flight),
             config,
         });
@@ -160,7 +163,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
         .unwrap_or_else(|| nuid::next().to_string());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let (route, result) = match operations(state, &method, &path) {
+    let (route, result) = match operations(state, &method, &path).await {
         Some(response) => (OPERATIONS.to_owned(), Ok(response)),
         None => api(state, request, &request_id).await,
     };
@@ -189,6 +192,9 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
     state
         .metrics
         .observe(method.as_str(), &route, status, started.elapsed());
+    state
+        .status
+        .observe(method.as_str(), &route, status, started.elapsed());
     if status >= 500 && route != OPERATIONS {
         tracing::warn!(%request_id, %method, %path, status, "request failed");
     } else {
@@ -199,12 +205,15 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Byte
 
 type Answer = (StatusCode, &'static str, Bytes);
 
-/// Metrics label of `/health`, `/metrics`, `/routes` and `/openapi.json`.
+/// Metrics label of `/health`, `/metrics`, `/routes`, `/openapi.json` and `/status`.
 const OPERATIONS: &str = "(operations)";
 
-fn operations(state: &State, method: &Method, path: &str) -> Option<Answer> {
+async fn operations(state: &State, method: &Method, path: &str) -> Option<Answer> {
     if method != Method::GET {
         return None;
+    }
+    if let Some(answer) = state.status.answer(&state.client, path).await {
+        return Some(answer);
     }
     let table = state.table.read().ok()?.clone();
     let json = |status, value: serde_json::Value| {
