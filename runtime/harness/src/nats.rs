@@ -81,7 +81,11 @@ impl NatsServer {
             let password = nuid::next().to_string();
             std::fs::write(dir.join(format!("{user}.password")), &password)
                 .expect("write password file");
-            command.env(format!("NATS_{}_PASSWORD", user.to_uppercase()), password);
+            // nats-server parses a variable's value as config: quoted, it is always a string.
+            command.env(
+                format!("NATS_{}_PASSWORD", user.to_uppercase()),
+                format!("\"{password}\""),
+            );
         }
         let process = Process::spawn("nats-server", &mut command);
         wait_for_port(port, Duration::from_secs(10), "nats-server (secured)");
