@@ -7,10 +7,6 @@ use clap::{Args, CommandFactory};
 use deploy_manifests::{named, of_kind, overlays, render, repo_root};
 use serde_json::Value;
 
-/// Env names read by the NATS connection settings of the bus-security work (`runtime/src/connect.rs`),
-/// which lands in a parallel branch; once merged, clap defines them and this list goes.
-const CONNECT_ENV: &[&str] = &["NATS_USER", "NATS_PASSWORD_FILE"];
-
 /// Env read by the tracing subscriber, not by clap.
 const LOGGING_ENV: &[&str] = &["RUST_LOG"];
 
@@ -30,12 +26,7 @@ fn accepted(name: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         .get_arguments()
         .filter_map(|arg| arg.get_env())
         .map(|env| env.to_string_lossy().into_owned())
-        .chain(
-            CONNECT_ENV
-                .iter()
-                .chain(LOGGING_ENV)
-                .map(|e| (*e).to_owned()),
-        )
+        .chain(LOGGING_ENV.iter().map(|e| (*e).to_owned()))
         .collect();
     let flags = command
         .get_arguments()

@@ -10,9 +10,9 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "BRIDGE_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// NATS server the handlers are on.
-    #[arg(long, env = "NATS_URL", default_value = runtime::config::DEFAULT_NATS_URL)]
-    pub nats_url: String,
+    /// How to reach NATS: servers, credentials, TLS (shared with the functions).
+    #[command(flatten)]
+    pub connection: runtime::connect::Connection,
     /// How long a handler may take before the client gets 504.
     #[arg(long, env = "BRIDGE_TIMEOUT_MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
@@ -41,7 +41,7 @@ impl Config {
     pub fn local(nats_url: impl Into<String>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            nats_url: nats_url.into(),
+            connection: runtime::connect::Connection::plain(nats_url),
             timeout_ms: 10_000,
             max_body_bytes: 1024 * 1024,
             max_in_flight: 1024,

@@ -7,11 +7,7 @@ use http_bridge::{Bridge, Config};
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();
     runtime::logging::init(config.log_format);
-    let client = runtime::service::connect(
-        &runtime::Config::with_nats_url(&config.nats_url),
-        "http-bridge",
-    )
-    .await?;
+    let client = config.connection.connect("http-bridge").await?;
     let running = Bridge::start(config, client)
         .await
         .map_err(|err| runtime::Error::startup("cannot listen", err))?;

@@ -5,9 +5,9 @@ use std::time::Duration;
 /// Settings every function binary shares; flatten into a function's own `clap::Parser`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// NATS server to serve on.
-    #[arg(long, env = "NATS_URL", default_value = DEFAULT_NATS_URL)]
-    pub nats_url: String,
+    /// How to reach NATS: servers, credentials, TLS.
+    #[command(flatten)]
+    pub connection: Connection,
     /// Serve only handlers whose subject matches one of these NATS patterns (e.g. `blog.list.*`).
     #[arg(long, env = "ONLY", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -34,8 +34,7 @@ pub struct Config {
     pub check: bool,
 }
 
-/// NATS URL used when `NATS_URL` is unset.
-pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+pub use crate::connect::{Connection, DEFAULT_NATS_URL};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,7 +48,7 @@ pub enum LogFormat {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            nats_url: DEFAULT_NATS_URL.to_owned(),
+            connection: Connection::default(),
             only: Vec::new(),
             timeout_ms: 10_000,
             concurrency: 256,
@@ -63,10 +62,10 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Defaults pointed at `nats_url`, for tests and embedding.
+    /// Defaults pointed at `nats_url` without credentials, for tests and embedding.
     pub fn with_nats_url(nats_url: impl Into<String>) -> Self {
         Self {
-            nats_url: nats_url.into(),
+            connection: Connection::plain(nats_url),
             ..Self::default()
         }
     }

@@ -110,6 +110,12 @@ pub enum Error {
     /// Connecting or talking to NATS failed.
     #[error("nats: {0}")]
     Nats(String),
+    /// A connection setting is missing, contradictory or names an unreadable file.
+    #[error("nats settings: {0}")]
+    Config(String),
+    /// NATS refused our credentials; retrying would not help.
+    #[error("bad NATS credentials: {0}")]
+    BadCredentials(String),
     /// `--check` found no live instance of the service.
     #[error("health check failed: {0}")]
     Unhealthy(String),

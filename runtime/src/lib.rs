@@ -9,6 +9,7 @@
 
 pub mod caller;
 pub mod config;
+pub mod connect;
 pub mod ctx;
 pub mod drain;
 pub mod error;

@@ -1,5 +1,6 @@
 //! A private nats-server per test, for tests that stop or restart it.
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -10,7 +11,16 @@ use crate::process::{Process, free_port, wait_for_port};
 pub struct NatsServer {
     process: Process,
     port: u16,
+    secrets: Option<PathBuf>,
 }
+
+/// The users of the shipped `nats/permissions.conf`, with the client name each connects as.
+pub const USERS: [(&str, &str); 4] = [
+    ("auth", "auth"),
+    ("blog", "blog"),
+    ("bridge", "http-bridge"),
+    ("operator", "operator"),
+];
 
 impl NatsServer {
     /// Starts `nats-server` (or `$NATS_SERVER_BIN`) and waits until it accepts connections.
@@ -29,7 +39,103 @@ impl NatsServer {
                 .stderr(Stdio::null()),
         );
         wait_for_port(port, Duration::from_secs(10), "nats-server");
-        Self { process, port }
+        Self {
+            process,
+            port,
+            secrets: None,
+        }
+    }
+
+    /// Starts the shipped `nats/nats.conf` (users and permissions, JetStream) with a fresh
+    /// password per user, written to files as a deployment would.
+    pub fn secured() -> Self {
+        Self::secured_with(&[])
+    }
+
+    /// Like [`NatsServer::secured`], with extra config lines (e.g. a `tls { .. }` block).
+    pub fn secured_with(extra: &[&str]) -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("nats-secured-{}", nuid::next()));
+        std::fs::create_dir_all(dir.join("js")).expect("temp dir for nats-server");
+        // nats-server resolves includes relative to the including file only: copy the shipped pair.
+        for file in ["nats.conf", "permissions.conf"] {
+            std::fs::copy(workspace_root().join("nats").join(file), dir.join(file))
+                .unwrap_or_else(|err| panic!("cannot copy nats/{file}: {err}"));
+        }
+        let mut conf = String::from("include \"nats.conf\"\n");
+        for line in extra {
+            conf.push_str(line);
+            conf.push('\n');
+        }
+        std::fs::write(dir.join("server.conf"), conf).expect("write server.conf");
+        let bin = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
+        let mut command = Command::new(&bin);
+        command
+            .args(["-c"])
+            .arg(dir.join("server.conf"))
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", "0", "-sd"])
+            .arg(dir.join("js"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (user, _) in USERS {
+            let password = nuid::next().to_string();
+            std::fs::write(dir.join(format!("{user}.password")), &password)
+                .expect("write password file");
+            // nats-server parses a variable's value as config: quoted, it is always a string.
+            command.env(
+                format!("NATS_{}_PASSWORD", user.to_uppercase()),
+                format!("\"{password}\""),
+            );
+        }
+        let process = Process::spawn("nats-server", &mut command);
+        wait_for_port(port, Duration::from_secs(10), "nats-server (secured)");
+        Self {
+            process,
+            port,
+            secrets: Some(dir),
+        }
+    }
+
+    /// The password file of `user` on a [`NatsServer::secured`] server.
+    pub fn password_file(&self, user: &str) -> PathBuf {
+        let dir = self.secrets.as_ref().expect("a secured() server has users");
+        assert!(
+            USERS.iter().any(|(u, _)| *u == user),
+            "no NATS user '{user}'"
+        );
+        dir.join(format!("{user}.password"))
+    }
+
+    /// Environment a binary needs to sign in as `user` (`NATS_URL`, `NATS_USER`, `NATS_PASSWORD_FILE`).
+    pub fn env_for(&self, user: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("NATS_URL", self.url()),
+            ("NATS_USER", user.to_owned()),
+            (
+                "NATS_PASSWORD_FILE",
+                self.password_file(user).display().to_string(),
+            ),
+        ]
+    }
+
+    /// Client options signed in as `user`, with that user's inbox prefix.
+    pub fn options_for(&self, user: &str) -> async_nats::ConnectOptions {
+        let (_, client) = USERS
+            .iter()
+            .find(|(u, _)| *u == user)
+            .unwrap_or_else(|| panic!("no NATS user '{user}'"));
+        let password = std::fs::read_to_string(self.password_file(user)).expect("password file");
+        async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password)
+            .name(*client)
+            .custom_inbox_prefix(format!("_INBOX.{client}"))
+    }
+
+    /// A client signed in as `user`.
+    pub async fn connect_as(&self, user: &str) -> async_nats::Client {
+        self.options_for(user)
+            .connect(self.url())
+            .await
+            .unwrap_or_else(|err| panic!("cannot connect as {user}: {err}"))
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -46,4 +152,20 @@ impl NatsServer {
     pub fn kill(&mut self) {
         self.process.kill();
     }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.secrets {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("runtime/harness sits two levels below the workspace root")
+        .to_path_buf()
 }

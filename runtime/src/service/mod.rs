@@ -279,24 +279,9 @@ async fn serve_discovery(
     }))
 }
 
-/// Connects with reconnects logged; a NATS that is down at start is an error, not a hang.
+/// Connects with `config`'s servers, credentials and TLS (see [`crate::connect`]).
 pub async fn connect(config: &Config, name: &str) -> Result<async_nats::Client, Error> {
-    async_nats::ConnectOptions::new()
-        .name(name)
-        .connection_timeout(Duration::from_secs(5))
-        .max_reconnects(None)
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Connected => tracing::info!("connected to NATS"),
-                async_nats::Event::Disconnected => {
-                    tracing::warn!("disconnected from NATS; reconnecting")
-                }
-                other => tracing::info!(event = %other, "NATS event"),
-            }
-        })
-        .connect(config.nats_url.as_str())
-        .await
-        .map_err(|err| Error::Nats(format!("cannot connect to {}: {err}", config.nats_url)))
+    config.connection.connect(name).await
 }
 
 async fn check(config: &Config, name: &str) -> Result<(), Error> {
