@@ -7,8 +7,12 @@ pub mod envelope;
 pub mod mapping;
 pub mod metrics;
 pub mod openapi;
+mod operator;
+mod proxy;
+pub mod registry;
 pub mod routes;
 pub mod server;
 
 pub use config::Config;
+pub use proxy::DEADLINE_HEADER;
 pub use server::{Bridge, Running};
