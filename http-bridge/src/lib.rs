@@ -14,5 +14,4 @@ pub mod routes;
 pub mod server;
 
 pub use config::Config;
-pub use proxy::DEADLINE_HEADER;
 pub use server::{Bridge, Running};

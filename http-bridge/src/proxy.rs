@@ -15,9 +15,6 @@ use crate::routes::{Lookup, Route};
 use crate::server::State;
 use crate::{envelope, mapping};
 
-/// NATS header carrying the request's absolute deadline, in unix epoch milliseconds.
-pub const DEADLINE_HEADER: &str = "X-Deadline";
-
 /// Longest an early error waits for a small unread body before giving up on keep-alive.
 const DRAIN_WAIT: Duration = Duration::from_secs(1);
 
@@ -282,7 +279,7 @@ async fn forward(
     let timeout = state.config.timeout();
     let mut headers = HeaderMap::new();
     headers.insert(wire::REQUEST_ID, request_id);
-    headers.insert(DEADLINE_HEADER, deadline_ms(timeout).to_string().as_str());
+    headers.insert(wire::DEADLINE, deadline_ms(timeout).to_string().as_str());
     for name in [wire::AUTHORIZATION, wire::TRACEPARENT] {
         if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
             headers.insert(name, value);
