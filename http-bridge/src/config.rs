@@ -28,6 +28,21 @@ pub struct Config {
     /// How long to collect `$SRV.INFO` replies in one discovery round.
     #[arg(long, env = "BRIDGE_DISCOVERY_WINDOW_MS", default_value_t = 250)]
     pub discovery_window_ms: u64,
+    /// Consecutive discovery rounds a service may be silent before its routes leave.
+    #[arg(long, env = "BRIDGE_DISCOVERY_FORGET_ROUNDS", default_value_t = 15)]
+    pub discovery_forget_rounds: u32,
+    /// How long a client may take to send a request head; hyper also closes idle keep-alive connections after it.
+    #[arg(long, env = "BRIDGE_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request body (408 past it).
+    #[arg(long, env = "BRIDGE_BODY_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_read_timeout_ms: u64,
+    /// Connections open at once; more are answered 503 and closed.
+    #[arg(long, env = "BRIDGE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Largest unread body drained after an early error so the connection can be kept alive.
+    #[arg(long, env = "BRIDGE_DRAIN_BYTES", default_value_t = 64 * 1024)]
+    pub drain_bytes: usize,
     /// How long a valid API key is remembered.
     #[arg(long, env = "APIKEY_CACHE_SECS", default_value_t = 10)]
     pub apikey_cache_secs: u64,
@@ -47,6 +62,11 @@ impl Config {
             max_in_flight: 1024,
             discovery_interval_ms: 200,
             discovery_window_ms: 100,
+            discovery_forget_rounds: 15,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            max_connections: 4096,
+            drain_bytes: 64 * 1024,
             apikey_cache_secs: 10,
             log_format: runtime::config::LogFormat::Text,
         }
@@ -54,5 +74,13 @@ impl Config {
 
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    pub(crate) fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    pub(crate) fn body_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_read_timeout_ms)
     }
 }

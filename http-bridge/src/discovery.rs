@@ -1,20 +1,31 @@
-//! Learning routes: a `$SRV.INFO` scatter-gather, repeated so services coming and going are seen.
+//! Learning routes: a `$SRV.INFO` scatter-gather, repeated, and repeated at once after a reconnect.
 
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use async_nats::connection::State;
 use futures::StreamExt;
 use runtime::service::discovery::InfoResponse;
 
+use crate::metrics::Metrics;
+use crate::registry::Registry;
 use crate::routes::RouteTable;
 
 /// The table every request reads; swapped whole by each discovery round.
 pub type SharedTable = Arc<RwLock<Arc<RouteTable>>>;
 
-/// Asks every service instance for its INFO and collects what arrives within `window`.
+/// How long to wait for one more reply once every known instance has answered.
+const STRAGGLER_GAP: Duration = Duration::from_millis(20);
+
+/// How often the connection state is looked at, to notice a reconnect.
+const STATE_POLL: Duration = Duration::from_millis(50);
+
+/// Asks every service instance for its INFO; stops at `window`, or early once all of `known` answered.
 pub async fn discover(
     client: &async_nats::Client,
     window: Duration,
+    known: &HashSet<String>,
 ) -> Result<Vec<InfoResponse>, async_nats::Error> {
     let inbox = client.new_inbox();
     let mut replies = client.subscribe(inbox.clone()).await?;
@@ -22,41 +33,83 @@ pub async fn discover(
         .publish_with_reply("$SRV.INFO", inbox, "".into())
         .await?;
     client.flush().await?;
-    let mut infos = Vec::new();
-    let deadline = tokio::time::sleep(window);
-    tokio::pin!(deadline);
+    let mut infos: Vec<InfoResponse> = Vec::new();
+    let mut missing = known.clone();
+    let deadline = tokio::time::Instant::now() + window;
     loop {
-        tokio::select! {
-            () = &mut deadline => break,
-            reply = replies.next() => match reply {
-                // With no service running at all, the server answers "no responders" (a bare status).
-                Some(reply) if reply.status.is_some() => continue,
-                Some(reply) => match serde_json::from_slice::<InfoResponse>(&reply.payload) {
-                    Ok(info) => infos.push(info),
-                    Err(err) => tracing::warn!(%err, "ignoring malformed INFO reply"),
-                },
-                None => break,
-            },
+        // Once every known instance answered, only a short gap is left for new ones.
+        let until = if missing.is_empty() && !known.is_empty() {
+            deadline.min(tokio::time::Instant::now() + STRAGGLER_GAP)
+        } else {
+            deadline
+        };
+        let reply = match tokio::time::timeout_at(until, replies.next()).await {
+            Err(_) | Ok(None) => break,
+            Ok(Some(reply)) => reply,
+        };
+        // With no service running at all, the server answers "no responders" (a bare status).
+        if reply.status.is_some() {
+            continue;
+        }
+        match serde_json::from_slice::<InfoResponse>(&reply.payload) {
+            Ok(info) => {
+                missing.remove(&info.identity.id);
+                infos.push(info);
+            }
+            Err(err) => tracing::warn!(%err, "ignoring malformed INFO reply"),
         }
     }
     Ok(infos)
 }
 
-/// Rebuilds the table now, then every `interval`, until the task is aborted.
+/// How discovery is paced.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Time between rounds.
+    pub interval: Duration,
+    /// Longest a round collects replies.
+    pub window: Duration,
+    /// Consecutive silent rounds after which a service's routes leave.
+    pub forget_after: u32,
+}
+
+/// Runs rounds every `pace.interval` and right after a reconnect, until the task is aborted.
 pub fn keep_fresh(
     client: async_nats::Client,
     table: SharedTable,
-    interval: Duration,
-    window: Duration,
+    pace: Pace,
+    metrics: Metrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
+        let mut registry = Registry::new(pace.forget_after);
+        let mut ticker = tokio::time::interval(pace.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut was_connected = client.connection_state() == State::Connected;
+        let mut watch = tokio::time::interval(STATE_POLL);
         loop {
-            ticker.tick().await;
-            match discover(&client, window).await {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = watch.tick() => {
+                    let connected = client.connection_state() == State::Connected;
+                    let reconnected = connected && !was_connected;
+                    was_connected = connected;
+                    if !reconnected {
+                        continue;
+                    }
+                    tracing::info!("NATS reconnected; discovering at once");
+                    ticker.reset();
+                }
+            }
+            // A round while disconnected would make every service look silent.
+            if client.connection_state() != State::Connected {
+                continue;
+            }
+            match discover(&client, pace.window, &registry.known_instances()).await {
                 Ok(infos) => {
-                    let fresh = Arc::new(RouteTable::from_infos(&infos));
+                    let outcome = registry.apply(&infos);
+                    metrics.route_conflicts(outcome.new_conflicts);
+                    metrics.routes(outcome.table.routes().len());
+                    let fresh = Arc::new(outcome.table);
                     if let Ok(mut current) = table.write() {
                         if current.routes() != fresh.routes() {
                             tracing::info!(routes = fresh.routes().len(), "route table changed");

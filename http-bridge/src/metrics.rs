@@ -1,4 +1,4 @@
-//! Prometheus metrics: requests by route and status, and latency by route.
+//! Prometheus metrics: requests by route and status, latency by route, routes, conflicts, connections.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +6,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -28,6 +29,10 @@ pub struct Metrics {
     registry: Arc<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    conflicts: Counter,
+    routes: Gauge,
+    connections: Gauge,
+    refused_connections: Counter,
 }
 
 impl Default for Metrics {
@@ -46,10 +51,34 @@ impl Default for Metrics {
             "Time from request to response by route template",
             latency.clone(),
         );
+        let conflicts = Counter::default();
+        registry.register(
+            "bridge_route_conflicts",
+            "Route claims refused because another service or subject owns the method and path",
+            conflicts.clone(),
+        );
+        let routes = Gauge::default();
+        registry.register("bridge_routes", "Routes in the table", routes.clone());
+        let connections = Gauge::default();
+        registry.register(
+            "bridge_open_connections",
+            "HTTP connections open now",
+            connections.clone(),
+        );
+        let refused_connections = Counter::default();
+        registry.register(
+            "bridge_refused_connections",
+            "Connections answered 503 and closed because the connection cap was reached",
+            refused_connections.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
             latency,
+            conflicts,
+            routes,
+            connections,
+            refused_connections,
         }
     }
 }
@@ -70,6 +99,27 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts route claims refused this discovery round.
+    pub fn route_conflicts(&self, refused: u64) {
+        self.conflicts.inc_by(refused);
+    }
+
+    /// Records the size of the route table.
+    pub fn routes(&self, count: usize) {
+        self.routes.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Records the number of open connections.
+    pub fn connections(&self, open: usize) {
+        self.connections
+            .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a connection turned away at the cap.
+    pub fn refused_connection(&self) {
+        self.refused_connections.inc();
     }
 
     /// The Prometheus text exposition.

@@ -1,10 +1,8 @@
-//! The route table: HTTP method and path to NATS subject, built from endpoint metadata.
+//! The route table: HTTP method and path to NATS subject, looked up per request.
 
 use std::collections::BTreeMap;
 
 use http::Method;
-use runtime::service::discovery::InfoResponse;
-use runtime::wire::meta;
 use serde::Serialize;
 
 /// One REST route a handler declared.
@@ -45,60 +43,15 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    /// Builds the table from every INFO reply; conflicting declarations keep the first and are logged.
-    pub fn from_infos(infos: &[InfoResponse]) -> Self {
-        let mut table = Self::default();
-        let mut seen = std::collections::HashSet::new();
-        for info in infos {
-            for endpoint in &info.endpoints {
-                let (Some(method), Some(path)) = (
-                    endpoint.metadata.get(meta::HTTP_METHOD),
-                    endpoint.metadata.get(meta::HTTP_PATH),
-                ) else {
-                    continue;
-                };
-                // Every replica describes the same routes; keep one.
-                if !seen.insert((method.clone(), path.clone())) {
-                    continue;
-                }
-                let route = Route {
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    subject: endpoint.subject.clone(),
-                    service: info.identity.name.clone(),
-                    roles: endpoint
-                        .metadata
-                        .get(meta::ROLES)
-                        .map(|r| {
-                            r.split(',')
-                                .filter(|r| !r.is_empty())
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    auth: endpoint
-                        .metadata
-                        .get(meta::AUTH)
-                        .cloned()
-                        .unwrap_or_else(|| "public".into()),
-                    description: endpoint
-                        .metadata
-                        .get(meta::DESCRIPTION)
-                        .cloned()
-                        .unwrap_or_default(),
-                };
-                table.insert(route);
-            }
-        }
-        table
-            .routes
-            .sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+    /// Builds the table from owned routes (see `registry`); paths matchit cannot tell apart keep the first.
+    pub fn from_routes(mut routes: Vec<Route>) -> Self {
+        routes.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+        let mut table = Self {
+            routes,
+            routers: BTreeMap::new(),
+        };
         table.reindex();
         table
-    }
-
-    fn insert(&mut self, route: Route) {
-        self.routes.push(route);
     }
 
     fn reindex(&mut self) {

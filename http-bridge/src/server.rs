@@ -1,21 +1,15 @@
-//! The hyper server: operations endpoints, then API key, route, body, NATS request, envelope.
+//! The listener: connection cap, hyper's timers, graceful shutdown, and a lingering close.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_nats::HeaderMap;
-use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use runtime::{ApiError, wire};
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -23,9 +17,9 @@ use crate::apikey::ApiKeys;
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
-use crate::routes::{Lookup, RouteTable};
 use crate::status::Status;
-use crate::{envelope, mapping, openapi};
+use crate::routes::RouteTable;
+use crate::{envelope, proxy};
 
 /// Entry point for embedding the bridge (the binary and the tests use it).
 pub struct Bridge;
@@ -38,32 +32,50 @@ pub struct Running {
     discovery: tokio::task::JoinHandle<()>,
 }
 
-struct State {
-    client: async_nats::Client,
-    table: SharedTable,
-    keys: ApiKeys,
-    metrics: Metrics,
-    status: Status,
-    in_flight: Semaphore,
-    config: Config,
+/// What every request handler shares.
+pub(crate) struct State {
+    pub(crate) client: async_nats::Client,
+    pub(crate) table: SharedTable,
+    pub(crate) keys: ApiKeys,
+    pub(crate) metrics: Metrics,
+    /// The live `/status` page's gatherer and per-route load window.
+    pub(crate) status: Status,
+    /// Permits for the NATS leg of a request, taken once its body is in.
+    pub(crate) in_flight: Semaphore,
+    /// Permits for open connections, taken on accept.
+    pub(crate) connections: Arc<Semaphore>,
+    pub(crate) config: Config,
 }
 
-/// A failed request as HTTP sees it: a status, a message, maybe extra headers.
-struct Failure {
-    status: StatusCode,
-    message: String,
-    headers: Vec<(HeaderName, String)>,
-}
+impl State {
+    /// Connections open now.
+    pub(crate) fn open_connections(&self) -> usize {
+        self.config.max_connections - self.connections.available_permits()
+    }
 
-impl From<ApiError> for Failure {
-    fn from(err: ApiError) -> Self {
-        Self {
-            status: StatusCode::from_u16(err.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            message: err.to_string(),
-            headers: Vec::new(),
-        }
+    /// Requests on their NATS leg now.
+    pub(crate) fn requests_in_flight(&self) -> usize {
+        self.config.max_in_flight - self.in_flight.available_permits()
     }
 }
+
+/// Sent as-is to a connection over the cap, so the client reads a status instead of a reset.
+fn over_cap() -> Vec<u8> {
+    let body = envelope::failure(
+        503,
+        "the bridge has too many open connections; retry shortly",
+    );
+    let mut bytes = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+/// How long a closing connection keeps reading what the client still sends, so it reads our answer.
+const LINGER: Duration = Duration::from_secs(2);
 
 impl Bridge {
     /// Binds `config.addr`, learns routes, and serves until `Running::shutdown`.
@@ -71,11 +83,16 @@ impl Bridge {
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let table: SharedTable = Arc::new(RwLock::new(Arc::new(RouteTable::default())));
+        let metrics = Metrics::default();
         let discovery = discovery::keep_fresh(
             client.clone(),
             table.clone(),
-            Duration::from_millis(config.discovery_interval_ms),
-            Duration::from_millis(config.discovery_window_ms),
+            discovery::Pace {
+                interval: Duration::from_millis(config.discovery_interval_ms),
+                window: Duration::from_millis(config.discovery_window_ms),
+                forget_after: config.discovery_forget_rounds,
+            },
+            metrics.clone(),
         );
         let state = Arc::new(State {
             keys: ApiKeys::new(
@@ -85,9 +102,10 @@ impl Bridge {
             ),
             client,
             table,
-            metrics: Metrics::default(),
+            metrics,
             status: Status::new(Duration::from_millis(config.discovery_window_ms)),
             in_flight: Semaphore::new(config.max_in_flight),
+            connections: Arc::new(Semaphore::new(config.max_connections)),
             config,
         });
         let stop = CancellationToken::new();
@@ -117,7 +135,11 @@ impl Running {
 }
 
 async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToken) {
-    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout())
+        .keep_alive(true);
     loop {
         let stream = tokio::select! {
             () = stop.cancelled() => break,
@@ -129,22 +151,27 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
                 }
             },
         };
+        let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+            state.metrics.refused_connection();
+            // Best effort and never blocking: the socket buffer takes these few bytes.
+            let _ = stream.try_write(&over_cap());
+            continue;
+        };
+        state.metrics.connections(state.open_connections());
         let state = state.clone();
-        let service = service_fn(move |request| {
-            let state = state.clone();
-            async move { Ok::<_, Infallible>(handle(&state, request).await) }
-        });
-        let connection =
-            graceful.watch(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        let stop = stop.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "connection ended with an error");
-            }
+            serve(stream, &builder, state.clone(), stop).await;
+            drop(permit);
+            state.metrics.connections(state.open_connections());
         });
     }
     drop(listener);
-    let grace = state.config.timeout() + Duration::from_secs(1);
-    if tokio::time::timeout(grace, graceful.shutdown())
+    // Every connection holds a permit; getting them all back means every connection ended.
+    let grace = state.config.timeout() + LINGER + Duration::from_secs(1);
+    let all = u32::try_from(state.config.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(grace, state.connections.acquire_many(all))
         .await
         .is_err()
     {
@@ -152,226 +179,44 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
     }
 }
 
-async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let started = Instant::now();
-    let request_id = request
-        .headers()
-        .get(wire::REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .unwrap_or_else(|| nuid::next().to_string());
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let (route, result) = match operations(state, &method, &path).await {
-        Some(response) => (OPERATIONS.to_owned(), Ok(response)),
-        None => api(state, request, &request_id).await,
-    };
-    let mut response = match result {
-        Ok((status, content_type, body)) => reply(status, content_type, body),
-        Err(failure) => {
-            let mut response = reply(
-                failure.status,
-                "application/json",
-                envelope::failure(failure.status.as_u16(), &failure.message),
-            );
-            for (name, value) in failure.headers {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    response.headers_mut().insert(name, value);
+/// Serves one connection; on shutdown it finishes the current request, then closes politely.
+async fn serve(
+    stream: TcpStream,
+    builder: &http1::Builder,
+    state: Arc<State>,
+    stop: CancellationToken,
+) {
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        Box::pin(
+            async move { Ok::<_, std::convert::Infallible>(proxy::handle(&state, request).await) },
+        )
+    });
+    let mut connection = builder.serve_connection(TokioIo::new(stream), service);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => {
+                if let Err(err) = result {
+                    tracing::debug!(%err, "connection ended with an error");
                 }
+                break;
             }
-            response
+            () = stop.cancelled(), if !stopping => {}
         }
-    };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        stopping = true;
+        Pin::new(&mut connection).graceful_shutdown();
     }
-    let status = response.status().as_u16();
-    state
-        .metrics
-        .observe(method.as_str(), &route, status, started.elapsed());
-    state
-        .status
-        .observe(method.as_str(), &route, status, started.elapsed());
-    if status >= 500 && route != OPERATIONS {
-        tracing::warn!(%request_id, %method, %path, status, "request failed");
-    } else {
-        tracing::debug!(%request_id, %method, %path, status, "request answered");
-    }
-    response
+    linger(connection.into_parts().io.into_inner()).await;
 }
 
-type Answer = (StatusCode, &'static str, Bytes);
-
-/// Metrics label of `/health`, `/metrics`, `/routes`, `/openapi.json` and `/status`.
-const OPERATIONS: &str = "(operations)";
-
-async fn operations(state: &State, method: &Method, path: &str) -> Option<Answer> {
-    if method != Method::GET {
-        return None;
-    }
-    if let Some(answer) = state.status.answer(&state.client, path).await {
-        return Some(answer);
-    }
-    let table = state.table.read().ok()?.clone();
-    let json = |status, value: serde_json::Value| {
-        Some((status, "application/json", Bytes::from(value.to_string())))
-    };
-    match path {
-        "/health" => {
-            let connected =
-                state.client.connection_state() == async_nats::connection::State::Connected;
-            let healthy = connected && !table.is_empty();
-            let status = if healthy {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
-            json(
-                status,
-                serde_json::json!({"healthy": healthy, "nats": if connected { "connected" } else { "disconnected" }, "routes": table.routes().len()}),
-            )
-        }
-        "/routes" => json(
-            StatusCode::OK,
-            serde_json::json!({"routes": table.routes()}),
-        ),
-        "/openapi.json" => json(StatusCode::OK, openapi::document(table.routes())),
-        "/metrics" => Some((
-            StatusCode::OK,
-            "text/plain; version=0.0.4",
-            Bytes::from(state.metrics.encode()),
-        )),
-        _ => None,
-    }
-}
-
-async fn api(
-    state: &State,
-    request: Request<Incoming>,
-    request_id: &str,
-) -> (String, Result<Answer, Failure>) {
-    let Ok(_permit) = state.in_flight.try_acquire() else {
-        let failure = Failure {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: "the bridge is at its concurrency limit; retry shortly".into(),
-            headers: vec![(header::RETRY_AFTER, "1".into())],
-        };
-        return ("(saturated)".into(), Err(failure));
-    };
-    let table = match state.table.read() {
-        Ok(table) => table.clone(),
-        Err(_) => {
-            return (
-                "(unmatched)".into(),
-                Err(ApiError::internal("route table lock poisoned").into()),
-            );
-        }
-    };
-    let (route, params) = match table.lookup(request.method(), request.uri().path()) {
-        Lookup::Found(route, params) => (route, params),
-        Lookup::WrongMethod(allowed) => {
-            let failure = Failure {
-                status: StatusCode::METHOD_NOT_ALLOWED,
-                message: format!(
-                    "{} is not allowed here; use {}",
-                    request.method(),
-                    allowed.join(", ")
-                ),
-                headers: vec![(header::ALLOW, allowed.join(", "))],
-            };
-            return ("(unmatched)".into(), Err(failure));
-        }
-        Lookup::NotFound => {
-            let err = ApiError::NotFound(format!(
-                "no route for {} {}",
-                request.method(),
-                request.uri().path()
-            ));
-            return ("(unmatched)".into(), Err(err.into()));
-        }
-    };
-    let result = forward(state, route, &params, request, request_id).await;
-    (route.path.clone(), result)
-}
-
-async fn forward(
-    state: &State,
-    route: &crate::routes::Route,
-    params: &[(String, String)],
-    request: Request<Incoming>,
-    request_id: &str,
-) -> Result<Answer, Failure> {
-    if state.client.connection_state() != async_nats::connection::State::Connected {
-        return Err(
-            ApiError::Unavailable("the message bus is unreachable; retry shortly".into()).into(),
-        );
-    }
-    let key = request
-        .headers()
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok());
-    state.keys.check(key).await?;
-
-    let mut headers = HeaderMap::new();
-    headers.insert(wire::REQUEST_ID, request_id);
-    for name in [wire::AUTHORIZATION, wire::TRACEPARENT] {
-        if let Some(value) = request.headers().get(name).and_then(|v| v.to_str().ok()) {
-            headers.insert(name, value);
-        }
-    }
-    let query = request.uri().query().map(str::to_owned);
-    let too_large = || {
-        ApiError::PayloadTooLarge(format!(
-            "request body exceeds {} bytes",
-            state.config.max_body_bytes
-        ))
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
-        return Err(too_large().into());
-    }
-    let body = Limited::new(request.into_body(), state.config.max_body_bytes)
-        .collect()
-        .await
-        .map_err(|err| {
-            if err
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                too_large()
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {err}"))
-            }
-        })?
-        .to_bytes();
-    let input = mapping::input(params, query.as_deref(), &body)?;
-    let reply = runtime::reply::request(
-        &state.client,
-        &route.subject,
-        headers,
-        input,
-        state.config.timeout(),
-    )
-    .await?;
-    Ok((
-        StatusCode::OK,
-        "application/json",
-        envelope::success(&reply),
-    ))
-}
-
-fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
+/// Closes our side, then reads and drops what the client still sends for a short while:
+/// closing with unread bytes would reset the connection before the client reads the answer.
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 16 * 1024];
+    let _ = tokio::time::timeout(LINGER, async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }

@@ -5,28 +5,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use common::{KEY, Setup};
+use common::{KEY, Setup, binary};
 use harness::Process;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn binary(name: &str) -> PathBuf {
-    let deps = std::env::current_exe().expect("test path");
-    let path = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build --bin {name}` (cargo test --workspace does)",
-        path.display()
-    );
-    path
-}
 
 fn function(name: &str, setup: &Setup, env: &[(&str, String)]) -> Process {
     let mut command = Command::new(binary(name));

@@ -43,9 +43,16 @@ pub struct Service {
     pub name: String,
     /// An upstream name or a hostname.
     pub host: String,
+    /// How often Kong replays a request on another target after a failure (Kong's default is 5).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
     /// Routes sending traffic here.
     #[serde(default)]
     pub routes: Vec<Route>,
+}
+
+fn default_retries() -> u32 {
+    5
 }
 
 /// Which requests a route matches.

@@ -91,3 +91,23 @@ fn every_service_points_at_the_bridge_upstream_and_keeps_paths() {
         );
     }
 }
+
+#[test]
+fn only_services_without_writes_are_retried() {
+    let kong = kong();
+
+    for (service, route) in kong.routes() {
+        let writes = route.methods.is_empty()
+            || route
+                .methods
+                .iter()
+                .any(|m| ["POST", "PUT", "DELETE", "PATCH"].contains(&m.as_str()));
+        assert!(
+            !(writes && service.retries > 0),
+            "service {} retries {} times but route {} carries writes",
+            service.name,
+            service.retries,
+            route.name
+        );
+    }
+}

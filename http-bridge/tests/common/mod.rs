@@ -72,6 +72,22 @@ async fn private(caller: runtime::Caller) -> Result<String, ApiError> {
     Ok(caller.user.id)
 }
 
+/// A workspace binary next to the test executable; panics, naming the build command, when missing.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let deps = std::env::current_exe().expect("test path");
+    let path = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --bin {name}` (cargo test --workspace does)",
+        path.display()
+    );
+    path
+}
+
 pub struct Setup {
     pub nats: NatsServer,
     pub client: async_nats::Client,

@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::deadline;
 use super::discovery::{EndpointInfo, EndpointStats};
 use super::stats::Stats;
 use crate::ctx::Ctx;
@@ -171,11 +172,31 @@ async fn handle(
         request_id: meta.request_id.clone(),
     };
     logging::scope(scope, async move {
+        let budget = match deadline::budget(
+            message.headers.as_ref(),
+            endpoint.timeout,
+            std::time::SystemTime::now(),
+        ) {
+            Ok(budget) => budget,
+            Err(expired) => {
+                respond(
+                    &endpoint,
+                    &shared.client,
+                    message.reply,
+                    Err(expired),
+                    arrived,
+                )
+                .await;
+                return;
+            }
+        };
         let work = call(endpoint.def, &shared, meta, message.payload);
         let outcome =
-            match tokio::time::timeout(endpoint.timeout, AssertUnwindSafe(work).catch_unwind())
-                .await
-            {
+            match tokio::time::timeout(budget.limit, AssertUnwindSafe(work).catch_unwind()).await {
+                Err(_) if budget.by_deadline => Err(ApiError::Timeout(format!(
+                    "'{}' was stopped at the caller's deadline",
+                    endpoint.def.subject
+                ))),
                 Err(_) => Err(ApiError::Timeout(format!(
                     "'{}' did not finish within {} ms",
                     endpoint.def.subject,

@@ -1,5 +1,6 @@
 //! A function's NATS micro service: every selected handler as an ADR-32 endpoint, plus discovery.
 
+mod deadline;
 pub mod discovery;
 mod endpoint;
 pub mod stats;

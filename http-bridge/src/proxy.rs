@@ -1,0 +1,315 @@
+//! The proxy pipeline: route, bus check, API key, body, permit, NATS request, envelope.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use runtime::{ApiError, wire};
+
+use crate::operator::{self, Answer, OPERATIONS};
+use crate::routes::{Lookup, Route};
+use crate::server::State;
+use crate::{envelope, mapping};
+
+/// Longest an early error waits for a small unread body before giving up on keep-alive.
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
+
+/// A failed request as HTTP sees it: a status, a message, extra headers, and whether to close.
+struct Failure {
+    status: StatusCode,
+    message: String,
+    headers: Vec<(HeaderName, String)>,
+    close: bool,
+}
+
+impl Failure {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+            close: false,
+        }
+    }
+
+    fn retry_after(mut self) -> Self {
+        self.headers.push((header::RETRY_AFTER, "1".into()));
+        self
+    }
+
+    fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(err: ApiError) -> Self {
+        let status = StatusCode::from_u16(err.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let failure = Self::new(status, err.to_string());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            failure.retry_after()
+        } else {
+            failure
+        }
+    }
+}
+
+/// Answers one request: an operator endpoint, or the API through NATS.
+pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = request
+        .headers()
+        .get(wire::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| nuid::next().to_string());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let (route, result) = match operator::answer(state, &method, &path).await {
+        Some(response) => (OPERATIONS.to_owned(), Ok(response)),
+        None => api(state, request, &request_id).await,
+    };
+    let mut response = match result {
+        Ok((status, content_type, body)) => reply(status, content_type, body),
+        Err(failure) => {
+            let mut response = reply(
+                failure.status,
+                "application/json",
+                envelope::failure(failure.status.as_u16(), &failure.message),
+            );
+            for (name, value) in failure.headers {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            if failure.close {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .observe(method.as_str(), &route, status, started.elapsed());
+    state
+        .status
+        .observe(method.as_str(), &route, status, started.elapsed());
+    if status >= 500 && route != OPERATIONS {
+        tracing::warn!(%request_id, %method, %path, status, "request failed");
+    } else {
+        tracing::debug!(%request_id, %method, %path, status, "request answered");
+    }
+    response
+}
+
+async fn api(
+    state: &State,
+    request: Request<Incoming>,
+    request_id: &str,
+) -> (String, Result<Answer, Failure>) {
+    let (parts, body) = request.into_parts();
+    let table = state
+        .table
+        .read()
+        .map(|table| table.clone())
+        .map_err(|_| ());
+    let table = match table {
+        Ok(table) => table,
+        Err(_) => {
+            let failure = ApiError::internal("route table lock poisoned").into();
+            return (
+                "(unmatched)".into(),
+                Err(early(state, failure, &parts, body).await),
+            );
+        }
+    };
+    let (route, params) = match table.lookup(&parts.method, parts.uri.path()) {
+        Lookup::Found(route, params) => (route, params),
+        Lookup::WrongMethod(allowed) => {
+            let mut failure = Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{} is not allowed here; use {}",
+                    parts.method,
+                    allowed.join(", ")
+                ),
+            );
+            failure.headers.push((header::ALLOW, allowed.join(", ")));
+            return (
+                "(unmatched)".into(),
+                Err(early(state, failure, &parts, body).await),
+            );
+        }
+        Lookup::NotFound => {
+            let failure = ApiError::NotFound(format!(
+                "no route for {} {}",
+                parts.method,
+                parts.uri.path()
+            ))
+            .into();
+            return (
+                "(unmatched)".into(),
+                Err(early(state, failure, &parts, body).await),
+            );
+        }
+    };
+    let result = match admit(state, &parts).await {
+        Ok(()) => forward(state, route, &params, &parts, body, request_id).await,
+        Err(failure) => Err(early(state, failure, &parts, body).await),
+    };
+    (route.path.clone(), result)
+}
+
+/// Checks made before the body is read: the bus is up, the API key is valid.
+async fn admit(state: &State, parts: &Parts) -> Result<(), Failure> {
+    // Fail fast during an outage: a request queued for a dead connection would only time out.
+    if state.client.connection_state() != async_nats::connection::State::Connected {
+        return Err(
+            ApiError::Unavailable("the message bus is unreachable; retry shortly".into()).into(),
+        );
+    }
+    let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    state.keys.check(key).await?;
+    Ok(())
+}
+
+/// An error found before the body was read: drain a small body so the connection stays usable,
+/// otherwise ask to close (the listener then lingers so the client still reads this answer).
+async fn early(state: &State, failure: Failure, parts: &Parts, body: Incoming) -> Failure {
+    let declared = content_length(parts);
+    let limit = state.config.drain_bytes;
+    if declared == Some(0) || failure.close {
+        return failure;
+    }
+    if declared.is_some_and(|n| n > limit) {
+        return failure.closing();
+    }
+    let drained = tokio::time::timeout(DRAIN_WAIT, Limited::new(body, limit).collect()).await;
+    match drained {
+        Ok(Ok(_)) => failure,
+        _ => failure.closing(),
+    }
+}
+
+fn content_length(parts: &Parts) -> Option<usize> {
+    parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads the body (bounded in size and time), then takes an in-flight permit for the NATS leg.
+async fn forward(
+    state: &State,
+    route: &Route,
+    params: &[(String, String)],
+    parts: &Parts,
+    body: Incoming,
+    request_id: &str,
+) -> Result<Answer, Failure> {
+    let max = state.config.max_body_bytes;
+    let too_large = || {
+        Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body exceeds {max} bytes"),
+        )
+        .closing()
+    };
+    if content_length(parts).is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let read = tokio::time::timeout(
+        state.config.body_read_timeout(),
+        Limited::new(body, max).collect(),
+    )
+    .await;
+    let body = match read {
+        Err(_) => {
+            return Err(Failure::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {:?}",
+                    state.config.body_read_timeout()
+                ),
+            )
+            .closing());
+        }
+        Ok(Err(err))
+            if err
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(too_large());
+        }
+        Ok(Err(err)) => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {err}"),
+            )
+            .closing());
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let input = mapping::input(params, parts.uri.query(), &body)?;
+
+    let Ok(_permit) = state.in_flight.try_acquire() else {
+        return Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the bridge is at its concurrency limit; retry shortly",
+        )
+        .retry_after());
+    };
+    if state.client.connection_state() != async_nats::connection::State::Connected {
+        return Err(
+            ApiError::Unavailable("the message bus is unreachable; retry shortly".into()).into(),
+        );
+    }
+    let timeout = state.config.timeout();
+    let mut headers = HeaderMap::new();
+    headers.insert(wire::REQUEST_ID, request_id);
+    headers.insert(wire::DEADLINE, deadline_ms(timeout).to_string().as_str());
+    for name in [wire::AUTHORIZATION, wire::TRACEPARENT] {
+        if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
+            headers.insert(name, value);
+        }
+    }
+    let reply =
+        runtime::reply::request(&state.client, &route.subject, headers, input, timeout).await?;
+    Ok((
+        StatusCode::OK,
+        "application/json",
+        envelope::success(&reply),
+    ))
+}
+
+/// Now plus `timeout`, in unix epoch milliseconds.
+fn deadline_ms(timeout: Duration) -> u128 {
+    (SystemTime::now() + timeout)
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
