@@ -343,7 +343,7 @@ async fn forward(
         })?
         .to_bytes();
     let input = mapping::input(params, query.as_deref(), &body)?;
-    let reply = runtime::reply::request(
+    let reply = runtime::request(
         &state.client,
         &route.subject,
         headers,
