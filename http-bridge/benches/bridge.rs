@@ -12,12 +12,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use bytes::Bytes;
+use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
 use harness::NatsServer;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use runtime::wire::{ApiKeyInfo, ApiKeyVerifyRequest};
 use runtime::{ApiError, handler};
 use serde_json::{Value, json};
 
@@ -36,7 +36,9 @@ fn blog() -> Value {
 
 /// Accepts the benchmark's key, as `auth.apikey.verify` would (the bridge caches it after the first call).
 #[handler(subject = "auth.apikey.verify")]
-async fn verify(input: ApiKeyVerifyRequest) -> Result<ApiKeyInfo, ApiError> {
+async fn verify(
+    runtime::Json(input): runtime::Json<ApiKeyVerifyRequest>,
+) -> Result<ApiKeyInfo, ApiError> {
     if input.key != KEY {
         return Err(ApiError::Forbidden("unknown key".into()));
     }
@@ -50,7 +52,7 @@ static BLOG: std::sync::LazyLock<Value> = std::sync::LazyLock::new(blog);
 
 /// A published blog from memory: what `blog.get.id` does with a warm in-process cache.
 #[handler(subject = "bench.blog.get", http = "GET /bench/blog/:id")]
-async fn get(_input: Value) -> Result<&'static Value, ApiError> {
+async fn get(runtime::Json(_input): runtime::Json<Value>) -> Result<&'static Value, ApiError> {
     Ok(&BLOG)
 }
 

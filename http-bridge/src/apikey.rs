@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use contracts::auth::{APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT, ApiKeyVerifyRequest};
 use moka::future::Cache;
 use runtime::ApiError;
-use runtime::wire::{APIKEY_VERIFY_SUBJECT, ApiKeyVerifyRequest};
 
 /// Remembers valid keys for a few seconds so the auth function is not asked on every request.
 #[derive(Clone)]
@@ -41,7 +41,7 @@ impl ApiKeys {
             key: key.to_owned(),
         })
         .map_err(ApiError::internal)?;
-        match runtime::reply::request(
+        match runtime::request(
             &self.client,
             APIKEY_VERIFY_SUBJECT,
             HeaderMap::new(),

@@ -17,8 +17,8 @@ use crate::apikey::ApiKeys;
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
-use crate::status::Status;
 use crate::routes::RouteTable;
+use crate::status::Status;
 use crate::{envelope, proxy};
 
 /// Entry point for embedding the bridge (the binary and the tests use it).

@@ -7,19 +7,19 @@ use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
+use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
 use harness::{NatsServer, Process, free_port, wait_for_port};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use runtime::wire::{ApiKeyInfo, ApiKeyVerifyRequest};
-use runtime::{ApiError, handler};
+use runtime::{ApiError, Json, handler};
 use serde_json::{Value, json};
 
 /// Stand-in for `auth.apikey.verify`, so requests through the bridge reach the demo handlers.
 #[handler(subject = "auth.apikey.verify")]
-async fn verify_key(input: ApiKeyVerifyRequest) -> Result<ApiKeyInfo, ApiError> {
+async fn verify_key(Json(input): Json<ApiKeyVerifyRequest>) -> Result<ApiKeyInfo, ApiError> {
     Ok(ApiKeyInfo {
         id: input.key,
         permissions: vec!["GENERAL".into()],
@@ -41,8 +41,14 @@ impl Platform {
         let nats = NatsServer::start();
         let mut services = Vec::new();
         for (service, only) in [
-            (demo::service(), "demo.>"),
-            (demo::service(), "demo.>"),
+            (
+                demo::service(&contracts::GuardSettings::default()),
+                "demo.>",
+            ),
+            (
+                demo::service(&contracts::GuardSettings::default()),
+                "demo.>",
+            ),
             (runtime::Service::new("auth", "0.0.1"), "auth.>"),
         ] {
             let config = runtime::Config {

@@ -7,10 +7,12 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use runtime::caller::{TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY_SUBJECT};
+use contracts::auth::{
+    APIKEY_REVOKED as APIKEY_REVOKED_SUBJECT, APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT,
+    TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT,
+};
 use runtime::connect::inbox_prefix;
 use runtime::registry::{Access, HandlerDef};
-use runtime::wire::APIKEY_VERIFY_SUBJECT;
 
 /// Where the generated file lives, relative to the workspace root.
 pub const PERMISSIONS_PATH: &str = "nats/permissions.conf";
@@ -53,9 +55,6 @@ pub const OPERATOR: User = User {
 
 /// Every user, in file order.
 pub const USERS: [User; 4] = [AUTH, BLOG, BRIDGE, OPERATOR];
-
-/// Subject the bridge learns revoked API keys on.
-pub const APIKEY_REVOKED_SUBJECT: &str = "auth.events.apikey.revoked";
 
 /// What one user may publish and subscribe to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -20,12 +20,6 @@ pub struct Config {
     /// Seconds to finish in-flight requests after SIGTERM.
     #[arg(long, env = "DRAIN_GRACE_SECS", default_value_t = 30)]
     pub drain_grace_secs: u64,
-    /// Seconds a resolved caller stays cached (revocations evict sooner).
-    #[arg(long, env = "IDENTITY_CACHE_SECS", default_value_t = 300)]
-    pub identity_cache_secs: u64,
-    /// Milliseconds to wait for `auth.token.verify`.
-    #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 2_000)]
-    pub auth_timeout_ms: u64,
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -53,8 +47,6 @@ impl Default for Config {
             timeout_ms: 10_000,
             concurrency: 256,
             drain_grace_secs: 30,
-            identity_cache_secs: 300,
-            auth_timeout_ms: 2_000,
             log_format: LogFormat::Text,
             check: false,
         }
@@ -76,13 +68,5 @@ impl Config {
 
     pub(crate) fn drain_grace(&self) -> Duration {
         Duration::from_secs(self.drain_grace_secs)
-    }
-
-    pub(crate) fn identity_cache_ttl(&self) -> Duration {
-        Duration::from_secs(self.identity_cache_secs)
-    }
-
-    pub(crate) fn auth_timeout(&self) -> Duration {
-        Duration::from_millis(self.auth_timeout_ms)
     }
 }

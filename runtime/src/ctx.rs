@@ -29,17 +29,10 @@ impl Ctx {
         }
     }
 
-    /// Shared state registered with `Service::state`, such as a store or a cache.
-    ///
-    /// A missing type is a wiring bug caught by the first request in any test: the runtime turns
-    /// the panic into a 500 and keeps serving.
-    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
-        self.inner.state.get::<T>().unwrap_or_else(|| {
-            panic!(
-                "service state {} was never registered",
-                std::any::type_name::<T>()
-            )
-        })
+    /// Shared state registered with `Service::state`, for code that looks it up dynamically;
+    /// handlers take a `State<T>` argument instead, which the service checks at start.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.state.get::<T>()
     }
 
     /// The NATS connection, for handlers that call other functions.

@@ -107,6 +107,26 @@ pub enum Error {
     /// `--only` selected nothing, which is almost certainly a typo.
     #[error("--only {0:?} matches no registered handler")]
     NothingSelected(Vec<String>),
+    /// A selected handler reads a state type the service was never given.
+    #[error(
+        "handler '{subject}' ({location}) needs state {type_name}, which the service was never given"
+    )]
+    MissingState {
+        /// The handler's subject.
+        subject: &'static str,
+        /// Where the handler is written.
+        location: &'static str,
+        /// The missing type.
+        type_name: &'static str,
+    },
+    /// A selected handler needs a caller identity, but the service has no authorizer.
+    #[error("handler '{subject}' ({location}) needs a caller, but the service has no authorizer")]
+    NoAuthorizer {
+        /// The handler's subject.
+        subject: &'static str,
+        /// Where the handler is written.
+        location: &'static str,
+    },
     /// Connecting or talking to NATS failed.
     #[error("nats: {0}")]
     Nats(String),

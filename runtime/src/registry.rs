@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 
 use crate::error::{ApiError, Error};
-use crate::request::Request;
+use crate::extract::{Need, Parts};
 
 /// Every `#[handler]` in the binary adds one entry here at link time; nothing else lists handlers.
 #[linkme::distributed_slice]
@@ -24,6 +24,23 @@ pub enum Access {
 }
 
 impl Access {
+    /// The stricter of two access levels: what a handler needs when two arguments ask.
+    pub const fn strictest(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Bearer, _) | (_, Self::Bearer) => Self::Bearer,
+            (Self::Optional, _) | (_, Self::Optional) => Self::Optional,
+            _ => Self::Public,
+        }
+    }
+
+    /// This level with a required caller relaxed to an optional one (for `Option<T>` arguments).
+    pub const fn optional(self) -> Self {
+        match self {
+            Self::Bearer => Self::Optional,
+            other => other,
+        }
+    }
+
     /// The value published in endpoint metadata under `auth`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,7 +63,10 @@ pub enum QueueGroup {
 }
 
 /// The type-erased entry point the attribute generates around a handler.
-pub type CallFn = fn(Request) -> BoxFuture<'static, Result<Bytes, ApiError>>;
+pub type CallFn = fn(Parts, Bytes) -> BoxFuture<'static, Result<Bytes, ApiError>>;
+
+/// Adds the state types a handler's arguments read, as the attribute folds them together.
+pub type NeedsFn = fn(&mut Vec<Need>);
 
 /// One registered handler, as written by the `#[handler]` attribute.
 #[derive(Debug)]
@@ -69,6 +89,8 @@ pub struct HandlerDef {
     pub description: &'static str,
     /// `file:line` of the handler, for start-up errors.
     pub location: &'static str,
+    /// The state types the handler's arguments read, checked when the service starts.
+    pub needs: NeedsFn,
     /// The generated entry point.
     pub call: CallFn,
 }
@@ -158,6 +180,48 @@ fn validate_subject(subject: &'static str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn call(_: Parts, _: Bytes) -> futures::future::BoxFuture<'static, Result<Bytes, ApiError>> {
+        Box::pin(async { Ok(Bytes::new()) })
+    }
+
+    const fn def(location: &'static str) -> HandlerDef {
+        HandlerDef {
+            subject: "demo.twice",
+            http: None,
+            roles: &[],
+            access: Access::Public,
+            queue_group: QueueGroup::Default,
+            timeout_ms: 0,
+            concurrency: 0,
+            description: "",
+            location,
+            needs: |_| {},
+            call,
+        }
+    }
+
+    #[test]
+    fn two_handlers_with_one_subject_are_refused_at_start() {
+        static TWICE: [HandlerDef; 2] = [def("a.rs:1"), def("b.rs:2")];
+
+        let err = select(&TWICE, &[]).unwrap_err();
+
+        assert!(
+            matches!(
+                err,
+                Error::DuplicateSubject {
+                    subject: "demo.twice",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("a.rs:1") && err.to_string().contains("b.rs:2"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn star_matches_exactly_one_token() {

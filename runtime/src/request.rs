@@ -1,21 +1,11 @@
-//! One incoming request and the extractors that hand its parts to a handler.
+//! Request-scoped facts from NATS headers, and the JSON input and output of a handler.
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::caller::Caller;
-use crate::ctx::Ctx;
 use crate::error::ApiError;
 use crate::wire;
-
-/// Everything a handler may ask for about one request; built by the runtime, read by extractors.
-pub struct Request {
-    pub(crate) ctx: Ctx,
-    pub(crate) meta: Meta,
-    pub(crate) caller: Option<Caller>,
-    pub(crate) payload: Bytes,
-}
 
 /// Request-scoped facts carried in NATS headers.
 #[derive(Debug, Clone, Default)]
@@ -54,44 +44,12 @@ impl Meta {
     }
 }
 
-/// A handler argument the runtime can supply from the request (like an axum extractor).
-pub trait FromRequest: Sized {
-    /// Takes this argument out of the request, or says why it cannot.
-    fn from_request(req: &Request) -> Result<Self, ApiError>;
-}
-
-impl FromRequest for Ctx {
-    fn from_request(req: &Request) -> Result<Self, ApiError> {
-        Ok(req.ctx.clone())
-    }
-}
-
-impl FromRequest for Meta {
-    fn from_request(req: &Request) -> Result<Self, ApiError> {
-        Ok(req.meta.clone())
-    }
-}
-
-impl FromRequest for Caller {
-    fn from_request(req: &Request) -> Result<Self, ApiError> {
-        req.caller
-            .clone()
-            .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
-    }
-}
-
-impl FromRequest for Option<Caller> {
-    fn from_request(req: &Request) -> Result<Self, ApiError> {
-        Ok(req.caller.clone())
-    }
-}
-
 /// Deserialises the handler's input; an empty payload reads as `{}`; errors name the offending field.
-pub fn input<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let payload: &[u8] = if req.payload.iter().all(u8::is_ascii_whitespace) {
+pub(crate) fn input<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ApiError> {
+    let payload: &[u8] = if payload.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
-        &req.payload
+        payload
     };
     // The plain parse is the hot path; only a failed one is parsed again to name the field.
     if let Ok(value) = serde_json::from_slice(payload) {

@@ -37,23 +37,3 @@ pub struct ErrorBody {
     /// What went wrong, worded for the caller.
     pub message: String,
 }
-
-/// Subject the bridge asks whether an `x-api-key` is valid.
-pub const APIKEY_VERIFY_SUBJECT: &str = "auth.apikey.verify";
-
-/// Request body of `auth.apikey.verify`; the reply is an [`ApiKeyInfo`] or a 403 error.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiKeyVerifyRequest {
-    /// The plaintext key as the client sent it.
-    pub key: String,
-}
-
-/// Reply of `auth.apikey.verify` for a valid key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiKeyInfo {
-    /// The key's id (not the key).
-    pub id: String,
-    /// What the key may be used for, e.g. `GENERAL`.
-    #[serde(default)]
-    pub permissions: Vec<String>,
-}

@@ -76,7 +76,7 @@ async fn main() {
         only: vec![pattern.into()],
         ..runtime::Config::with_nats_url(nats.url())
     };
-    let echo = demo::service()
+    let echo = demo::service(&contracts::GuardSettings::default())
         .config(only("demo.echo"))
         .start(demo_side)
         .await

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use contracts::Caller;
+use contracts::auth::ApiKeyInfo;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use runtime::Caller;
-use runtime::wire::ApiKeyInfo;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -155,25 +155,3 @@ impl Message {
         }
     }
 }
-
-/// Payload of `auth.events.user.created` and `auth.events.user.updated`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserChanged {
-    /// The user.
-    pub user_id: String,
-    /// Current display name.
-    pub name: String,
-    /// Current profile picture URL.
-    pub profile_pic_url: Option<String>,
-}
-
-impl From<&User> for UserChanged {
-    fn from(user: &User) -> Self {
-        Self {
-            user_id: user.id.to_string(),
-            name: user.name.clone(),
-            profile_pic_url: user.profile_pic_url.clone(),
-        }
-    }
-}

@@ -1,15 +1,9 @@
 //! Events other services react to; published after the change is stored, best-effort.
 
+use contracts::auth::{TOKEN_REVOKED, TokenRevoked, USER_CREATED, USER_UPDATED, UserChanged};
 use runtime::Ctx;
-use runtime::caller::{TOKEN_REVOKED_SUBJECT, TokenRevoked};
 
-use crate::dto::UserChanged;
 use crate::model::User;
-
-/// Published when a user signs up.
-pub const USER_CREATED: &str = "auth.events.user.created";
-/// Published when a user's profile or roles change.
-pub const USER_UPDATED: &str = "auth.events.user.updated";
 
 /// Tells every replica of every service to drop what it cached for one token pair.
 pub async fn pair_revoked(ctx: &Ctx, token_id: String) {
@@ -17,7 +11,7 @@ pub async fn pair_revoked(ctx: &Ctx, token_id: String) {
         token_id: Some(token_id),
         user_id: None,
     };
-    publish(ctx, TOKEN_REVOKED_SUBJECT, &event).await;
+    publish(ctx, TOKEN_REVOKED, &event).await;
 }
 
 /// Tells every replica to drop every identity it cached for a user (its roles changed).
@@ -26,17 +20,25 @@ pub async fn user_tokens_revoked(ctx: &Ctx, user_id: String) {
         token_id: None,
         user_id: Some(user_id),
     };
-    publish(ctx, TOKEN_REVOKED_SUBJECT, &event).await;
+    publish(ctx, TOKEN_REVOKED, &event).await;
 }
 
 /// Announces a new user (the blog keeps author names from these).
 pub async fn user_created(ctx: &Ctx, user: &User) {
-    publish(ctx, USER_CREATED, &UserChanged::from(user)).await;
+    publish(ctx, USER_CREATED, &changed(user)).await;
 }
 
 /// Announces a changed user.
 pub async fn user_updated(ctx: &Ctx, user: &User) {
-    publish(ctx, USER_UPDATED, &UserChanged::from(user)).await;
+    publish(ctx, USER_UPDATED, &changed(user)).await;
+}
+
+fn changed(user: &User) -> UserChanged {
+    UserChanged {
+        user_id: user.id.to_string(),
+        name: user.name.clone(),
+        profile_pic_url: user.profile_pic_url.clone(),
+    }
 }
 
 // The change is already stored, so a failed publish is logged rather than failing the request;

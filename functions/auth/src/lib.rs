@@ -24,3 +24,15 @@ pub fn service() -> runtime::Service {
     runtime::Service::new("auth", env!("CARGO_PKG_VERSION"))
         .description("Users, token pairs, profiles, roles and API keys")
 }
+
+/// The service with its state (migrated, seeded) and guard attached, ready to `start` or `run`.
+pub async fn connected(
+    settings: &Settings,
+    config: runtime::Config,
+) -> Result<runtime::Service, runtime::Error> {
+    let state = AuthState::connect(settings).await?;
+    Ok(service()
+        .config(config)
+        .state(state)
+        .authorizer(settings.guard.authorizer()))
+}

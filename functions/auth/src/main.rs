@@ -15,16 +15,10 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let cli = Cli::parse();
-    // Installed before `run` so start-up (migrations, seeding) is logged too; `run` keeps this one.
+    // Installed first so start-up (migrations, seeding) is logged too.
     runtime::logging::init(cli.runtime.log_format);
-    let state = if cli.runtime.check {
-        None
-    } else {
-        Some(auth::AuthState::connect(&cli.auth).await?)
-    };
-    let service = auth::service().config(cli.runtime);
-    match state {
-        Some(state) => service.state(state).run().await,
-        None => service.run().await,
+    if cli.runtime.check {
+        return auth::service().config(cli.runtime).run().await;
     }
+    auth::connected(&cli.auth, cli.runtime).await?.run().await
 }

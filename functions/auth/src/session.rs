@@ -3,9 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use runtime::Caller;
-use runtime::caller::CallerUser;
-use runtime::wire::ApiKeyInfo;
+use contracts::auth::ApiKeyInfo;
+use contracts::{Caller, CallerUser};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 

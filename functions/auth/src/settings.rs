@@ -6,6 +6,9 @@ use std::time::Duration;
 /// Where the auth function finds its stores and keys, and how long its tokens live.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
+    /// How callers are resolved through `auth.token.verify`.
+    #[command(flatten)]
+    pub guard: contracts::GuardSettings,
     /// PostgreSQL holding users, roles, keystores and API keys.
     #[arg(
         long,
@@ -69,6 +72,7 @@ impl Settings {
         public_key: impl Into<PathBuf>,
     ) -> Self {
         Self {
+            guard: contracts::GuardSettings::default(),
             database_url: database_url.into(),
             redis_url: redis_url.into(),
             redis_prefix: redis_prefix.into(),

@@ -25,8 +25,8 @@ async fn verify_returns_the_caller_shape_the_runtime_guard_reads() {
     let auth = Auth::start().await;
     let reply = auth.signup("carol@example.com").await;
     let caller = auth.verify(&access(&reply)).await.expect("valid token");
-    let parsed: runtime::Caller =
-        serde_json::from_value(caller.clone()).expect("a runtime::Caller");
+    let parsed: contracts::Caller =
+        serde_json::from_value(caller.clone()).expect("a contracts::Caller");
     assert_eq!(parsed.user.id, reply["user"]["id"].as_str().unwrap());
     assert_eq!(parsed.user.email.as_deref(), Some("carol@example.com"));
     assert_eq!(parsed.user.roles, vec!["LEARNER".to_string()]);
@@ -241,7 +241,7 @@ fn keystore_key(token: &str) -> String {
 async fn a_caller_recached_after_signout_by_a_racing_verify_is_ignored() {
     let auth = Auth::start().await;
     let token = access(&auth.signup("ines@example.com").await);
-    let caller: runtime::Caller =
+    let caller: contracts::Caller =
         serde_json::from_value(auth.verify(&token).await.unwrap()).unwrap();
     auth.call_as(&token, "auth.signout", json!({}))
         .await

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use blog::model::Move;
+use contracts::{Caller, CallerUser};
 use harness::{LoadReport, NatsServer, nats_load};
-use runtime::caller::{Caller, CallerUser};
 
 const WORKERS: usize = 32;
 const ROUND: Duration = Duration::from_secs(3);
@@ -71,7 +71,7 @@ async fn main() {
         only: subjects.iter().map(|s| s.to_string()).collect(),
         ..runtime::Config::with_nats_url(nats.url())
     };
-    let echo = demo::service()
+    let echo = demo::service(&contracts::GuardSettings::default())
         .config(only(&["demo.echo"]))
         .start(async_nats::connect(nats.url()).await.expect("connect"))
         .await

@@ -1,8 +1,8 @@
 //! Wire types: what handlers take (validated, unknown fields refused) and what they return.
 
+use contracts::Caller;
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
-use runtime::Caller;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BlogError;

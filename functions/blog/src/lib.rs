@@ -19,11 +19,15 @@ pub fn service() -> runtime::Service {
         .description("Blogs: authoring, review, publishing, comments and tags")
 }
 
-/// The service with its store and cache attached, ready to `start` or `run`.
+/// The service with its store, cache and guard attached, ready to `start` or `run`.
 pub async fn connected(
     settings: &Settings,
     config: runtime::Config,
 ) -> Result<runtime::Service, runtime::Error> {
     let (store, cache) = settings.connect().await?;
-    Ok(service().config(config).state(store).state(cache))
+    Ok(service()
+        .config(config)
+        .state(store)
+        .state(cache)
+        .authorizer(settings.guard.authorizer()))
 }

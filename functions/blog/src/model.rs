@@ -1,8 +1,8 @@
 //! Blogs and comments as stored, and the workflow rules that move a blog between states.
 
+use contracts::Caller;
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
-use runtime::Caller;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BlogError;

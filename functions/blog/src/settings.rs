@@ -8,6 +8,9 @@ use crate::store::BlogStore;
 /// Where the blog function keeps its data.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
+    /// How callers are resolved through `auth.token.verify`.
+    #[command(flatten)]
+    pub guard: contracts::GuardSettings,
     /// MongoDB (SecantusDB locally).
     #[arg(long, env = "MONGODB_URL", default_value = "mongodb://127.0.0.1:27017")]
     pub mongodb_url: String,
@@ -35,6 +38,7 @@ impl Settings {
     /// Local defaults pointed at a database and key prefix (tests, benchmarks).
     pub fn local(mongodb_url: &str, db: &str, redis_url: &str, prefix: &str) -> Self {
         Self {
+            guard: contracts::GuardSettings::default(),
             mongodb_url: mongodb_url.to_owned(),
             mongodb_db: db.to_owned(),
             redis_url: redis_url.to_owned(),

@@ -14,7 +14,7 @@ use crate::model::{Blog, Comment, Move};
 
 /// Which of an author's or everyone's blogs a list shows.
 #[derive(Debug, Clone, Copy)]
-pub enum State {
+pub enum Stage {
     /// With unsubmitted changes.
     Drafted,
     /// Waiting for an editor.
@@ -23,7 +23,7 @@ pub enum State {
     Published,
 }
 
-impl State {
+impl Stage {
     fn field(self) -> &'static str {
         match self {
             Self::Drafted => "drafted",
@@ -168,15 +168,15 @@ impl BlogStore {
         Ok(())
     }
 
-    /// Blogs in `state`, of one author or of all, newest change first.
+    /// Blogs in `stage`, of one author or of all, newest change first.
     pub async fn by_state(
         &self,
         author: Option<&str>,
-        state: State,
+        stage: Stage,
         skip: u64,
         limit: i64,
     ) -> Result<Vec<Blog>, BlogError> {
-        let mut filter = doc! {"status": true, state.field(): true};
+        let mut filter = doc! {"status": true, stage.field(): true};
         if let Some(author) = author {
             filter.insert("author.id", author);
         }

@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
 use harness::NatsServer;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use runtime::wire::{ApiKeyInfo, ApiKeyVerifyRequest};
 use runtime::{ApiError, Running, handler};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,7 +21,9 @@ pub const KEY: &str = "good-key";
 
 /// Accepts [`KEY`] only, like `auth.apikey.verify`.
 #[handler(subject = "auth.apikey.verify")]
-async fn verify_key(input: ApiKeyVerifyRequest) -> Result<ApiKeyInfo, ApiError> {
+async fn verify_key(
+    runtime::Json(input): runtime::Json<ApiKeyVerifyRequest>,
+) -> Result<ApiKeyInfo, ApiError> {
     if input.key != KEY {
         return Err(ApiError::Forbidden("unknown key".into()));
     }
@@ -37,7 +39,7 @@ pub struct Anything(pub serde_json::Map<String, Value>);
 
 /// Echo the merged input back, to show what the bridge sent.
 #[handler(subject = "t.echo", http = "POST /t/echo/:id")]
-async fn echo(input: Anything) -> Result<Anything, ApiError> {
+async fn echo(runtime::Json(input): runtime::Json<Anything>) -> Result<Anything, ApiError> {
     Ok(input)
 }
 
@@ -55,7 +57,7 @@ pub struct Nap {
 
 /// Sleep, then answer, to show timeouts and saturation.
 #[handler(subject = "t.sleep", http = "GET /t/sleep")]
-async fn sleep(input: Nap) -> Result<Nap, ApiError> {
+async fn sleep(runtime::Json(input): runtime::Json<Nap>) -> Result<Nap, ApiError> {
     tokio::time::sleep(Duration::from_millis(input.ms)).await;
     Ok(input)
 }
@@ -68,7 +70,7 @@ async fn late() -> Result<&'static str, ApiError> {
 
 /// Caller-protected stand-in, for the OpenAPI security requirement.
 #[handler(subject = "t.private", http = "GET /t/private", roles = ["AUTHOR"])]
-async fn private(caller: runtime::Caller) -> Result<String, ApiError> {
+async fn private(caller: contracts::Caller) -> Result<String, ApiError> {
     Ok(caller.user.id)
 }
 
@@ -140,6 +142,7 @@ impl Setup {
         let client = async_nats::connect(self.nats.url()).await.expect("connect");
         runtime::Service::new("standin", "0.1.0")
             .config(config)
+            .authorizer(contracts::GuardSettings::default().authorizer())
             .start(client)
             .await
             .expect("stand-ins start")

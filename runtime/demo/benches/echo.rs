@@ -79,7 +79,7 @@ async fn main() {
         only: vec!["demo.echo".into()],
         ..runtime::Config::with_nats_url(nats.url())
     };
-    let running = demo::service()
+    let running = demo::service(&contracts::GuardSettings::default())
         .config(config)
         .start(server_side.clone())
         .await

@@ -2,13 +2,16 @@
 
 use std::time::Duration;
 
-use runtime::{ApiError, Caller, Ctx, handler};
+use contracts::{Caller, GuardSettings};
+use runtime::{ApiError, Ctx, Json, handler};
 use serde::{Deserialize, Serialize};
 
-/// The demo service with its name and version; referencing it also links the handlers below.
-pub fn service() -> runtime::Service {
+/// The demo service with its name and version and a guard with `guard` settings; referencing it
+/// also links the handlers below.
+pub fn service(guard: &GuardSettings) -> runtime::Service {
     runtime::Service::new("demo", env!("CARGO_PKG_VERSION"))
         .description("Example handlers of the NATS micro runtime")
+        .authorizer(guard.authorizer())
 }
 
 /// Input and output of the echo handler.
@@ -24,7 +27,7 @@ pub struct Echo {
 
 /// Answer the input unchanged: the trivial handler the benchmark measures.
 #[handler(subject = "demo.echo", http = "POST /demo/echo")]
-pub async fn echo(input: Echo) -> Result<Echo, ApiError> {
+pub async fn echo(Json(input): Json<Echo>) -> Result<Echo, ApiError> {
     Ok(input)
 }
 
@@ -53,7 +56,7 @@ impl From<DemoError> for ApiError {
 
 /// Reserve a name; proves a typed error becomes ADR-32 error headers and a JSON body.
 #[handler(subject = "demo.reserve", http = "POST /demo/reserve")]
-pub async fn reserve(input: Reserve) -> Result<Reserve, DemoError> {
+pub async fn reserve(Json(input): Json<Reserve>) -> Result<Reserve, DemoError> {
     if input.name == "taken" {
         return Err(DemoError::Taken(input.name));
     }
@@ -80,14 +83,14 @@ pub struct Sleep {
     timeout_ms = 500,
     concurrency = 2
 )]
-pub async fn sleep(input: Sleep) -> Result<Sleep, ApiError> {
+pub async fn sleep(Json(input): Json<Sleep>) -> Result<Sleep, ApiError> {
     tokio::time::sleep(Duration::from_millis(input.ms)).await;
     Ok(input)
 }
 
 /// Sleep within the default limits; what the drain test keeps in flight during SIGTERM.
 #[handler(subject = "demo.slow", http = "POST /demo/slow")]
-pub async fn slow(input: Sleep) -> Result<Sleep, ApiError> {
+pub async fn slow(Json(input): Json<Sleep>) -> Result<Sleep, ApiError> {
     tokio::time::sleep(Duration::from_millis(input.ms)).await;
     Ok(input)
 }
@@ -103,7 +106,7 @@ static STORE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(STORE_P
 /// Answer after a simulated 20 ms store call on a pooled connection: a handler bound by I/O, not
 /// CPU, so its throughput grows with replicas (what the scaling benchmark measures).
 #[handler(subject = "demo.store")]
-pub async fn store(input: Echo) -> Result<Echo, ApiError> {
+pub async fn store(Json(input): Json<Echo>) -> Result<Echo, ApiError> {
     let _connection = STORE
         .acquire()
         .await

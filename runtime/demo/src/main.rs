@@ -8,9 +8,13 @@ use clap::Parser;
 struct Cli {
     #[command(flatten)]
     runtime: runtime::Config,
+    #[command(flatten)]
+    guard: contracts::GuardSettings,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
-    demo::service().config(Cli::parse().runtime).run().await
+    let cli = Cli::parse();
+    runtime::logging::init(cli.runtime.log_format);
+    demo::service(&cli.guard).config(cli.runtime).run().await
 }

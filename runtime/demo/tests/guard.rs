@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::Bus;
+use contracts::auth::{TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TokenRevoked, TokenVerifyRequest};
+use contracts::{Caller, CallerUser};
 use futures::StreamExt;
-use runtime::caller::{
-    Caller, CallerUser, TOKEN_REVOKED_SUBJECT, TokenRevoked, TokenVerifyRequest,
-};
 use runtime::{ApiError, reply};
 
 fn caller(token: &str) -> Option<Caller> {

@@ -2,15 +2,17 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
-use quote::{format_ident, quote};
-use syn::{FnArg, GenericArgument, ItemFn, LitInt, LitStr, PathArguments, Type, parse_macro_input};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, LitInt, LitStr, parse_macro_input};
 
 /// Registers an `async fn` as a NATS endpoint.
 ///
 /// `subject = "blog.author.create"` (required), `http = "POST /blog/author"`,
 /// `roles = ["AUTHOR"]`, `queue_group = "name"` or `no_queue_group`, `timeout_ms = 5000`,
-/// `concurrency = 64`. Arguments of type `Ctx`, `Meta`, `Caller` and `Option<Caller>` are
-/// supplied by the runtime; at most one other argument is the JSON input.
+/// `concurrency = 64`. Every argument but the last implements `runtime::FromRequestParts`
+/// (`Ctx`, `Meta`, `State<T>`, a caller); the last implements `runtime::FromRequest`, which
+/// `Json<T>` adds for the JSON input.
 #[proc_macro_attribute]
 pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut args = Args::default();
@@ -83,37 +85,6 @@ fn parse_http(lit: &LitStr) -> syn::Result<(String, String)> {
     }
 }
 
-/// How the runtime fills one argument of the handler.
-enum Arg {
-    Extracted,
-    Caller,
-    OptionalCaller,
-    Input,
-}
-
-fn classify(ty: &Type) -> Arg {
-    let Type::Path(path) = ty else {
-        return Arg::Input;
-    };
-    let Some(last) = path.path.segments.last() else {
-        return Arg::Input;
-    };
-    match last.ident.to_string().as_str() {
-        "Ctx" | "Meta" => Arg::Extracted,
-        "Caller" => Arg::Caller,
-        "Option" => match &last.arguments {
-            PathArguments::AngleBracketed(generic) => match generic.args.first() {
-                Some(GenericArgument::Type(inner)) if matches!(classify(inner), Arg::Caller) => {
-                    Arg::OptionalCaller
-                }
-                _ => Arg::Input,
-            },
-            _ => Arg::Input,
-        },
-        _ => Arg::Input,
-    }
-}
-
 fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     let name = &function.sig.ident;
     let subject = args.subject.ok_or_else(|| {
@@ -135,45 +106,49 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
         ));
     }
 
+    // Every argument goes through a public trait: all but the last through `FromRequestParts`,
+    // the last through `FromRequest` (which `Json<T>` and every `FromRequestParts` type implement).
+    // The attribute never looks at a type's name; the traits say what an argument needs.
     let mut bindings = Vec::new();
     let mut names = Vec::new();
-    let mut has_input = false;
-    let mut access = if args.roles.is_empty() {
-        quote!(Public)
-    } else {
-        quote!(Bearer)
-    };
+    let mut accesses = Vec::new();
+    let mut needs = Vec::new();
+    let count = function.sig.inputs.len();
     for (index, input) in function.sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else {
             return Err(syn::Error::new_spanned(input, "a handler cannot take self"));
         };
         let ty = &typed.ty;
         let var = format_ident!("__arg{}", index);
-        let binding = match classify(ty) {
-            Arg::Input => {
-                if has_input {
-                    return Err(syn::Error::new_spanned(
-                        ty,
-                        "a handler takes at most one input argument",
-                    ));
-                }
-                has_input = true;
-                quote!(let #var: #ty = ::runtime::__private::input(&request)?;)
-            }
-            kind => {
-                match kind {
-                    Arg::Caller => access = quote!(Bearer),
-                    Arg::OptionalCaller if args.roles.is_empty() => access = quote!(Optional),
-                    _ => {}
-                }
-                quote!(let #var = <#ty as ::runtime::__private::FromRequest>::from_request(&request)?;)
-            }
-        };
-        bindings.push(binding);
+        if index + 1 == count {
+            bindings.push(quote_spanned! {ty.span()=>
+                let #var = <#ty as ::runtime::FromRequest<_>>::from_request(&parts, payload)?;
+            });
+            accesses
+                .push(quote_spanned! {ty.span()=> ::runtime::__private::access_of::<_, #ty>() });
+            needs
+                .push(quote_spanned! {ty.span()=> ::runtime::__private::needs_of::<_, #ty>(out); });
+        } else {
+            bindings.push(quote_spanned! {ty.span()=>
+                let #var = <#ty as ::runtime::FromRequestParts>::from_request_parts(&parts)?;
+            });
+            accesses
+                .push(quote_spanned! {ty.span()=> <#ty as ::runtime::FromRequestParts>::ACCESS });
+            needs.push(
+                quote_spanned! {ty.span()=> <#ty as ::runtime::FromRequestParts>::needs(out); },
+            );
+        }
         names.push(var);
     }
+    let base_access = if args.roles.is_empty() {
+        quote!(::runtime::Access::Public)
+    } else {
+        quote!(::runtime::Access::Bearer)
+    };
+    let access = quote!(#base_access #(.strictest(#accesses))*);
 
     let call_fn = format_ident!("__runtime_call_{}", name);
+    let needs_fn = format_ident!("__runtime_needs_{}", name);
     let static_name = format_ident!("__RUNTIME_HANDLER_{}", name.to_string().to_uppercase());
     let http = match &args.http {
         Some((method, path)) => quote!(::core::option::Option::Some((#method, #path))),
@@ -193,8 +168,16 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
         #function
 
         #[doc(hidden)]
+        #[allow(unused_variables, clippy::ptr_arg)]
+        fn #needs_fn(out: &mut ::std::vec::Vec<::runtime::Need>) {
+            #(#needs)*
+        }
+
+        #[doc(hidden)]
+        #[allow(unused_variables)]
         fn #call_fn(
-            request: ::runtime::__private::Request,
+            parts: ::runtime::Parts,
+            payload: ::runtime::__private::Bytes,
         ) -> ::runtime::__private::BoxFuture<
             'static,
             ::core::result::Result<::runtime::__private::Bytes, ::runtime::ApiError>,
@@ -211,16 +194,17 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
         #[doc(hidden)]
         #[::runtime::__private::linkme::distributed_slice(::runtime::__private::HANDLERS)]
         #[linkme(crate = ::runtime::__private::linkme)]
-        static #static_name: ::runtime::__private::HandlerDef = ::runtime::__private::HandlerDef {
+        static #static_name: ::runtime::HandlerDef = ::runtime::HandlerDef {
             subject: #subject,
             http: #http,
             roles: &[#(#roles),*],
-            access: ::runtime::__private::Access::#access,
+            access: #access,
             queue_group: ::runtime::__private::QueueGroup::#queue_group,
             timeout_ms: #timeout_ms,
             concurrency: #concurrency,
             description: #description,
             location: ::core::concat!(::core::file!(), ":", ::core::line!()),
+            needs: #needs_fn,
             call: #call_fn,
         };
     })

@@ -15,20 +15,22 @@ use tokio_util::task::TaskTracker;
 use super::deadline;
 use super::discovery::{EndpointInfo, EndpointStats};
 use super::stats::Stats;
+use crate::authorize::Authorize;
 use crate::ctx::Ctx;
 use crate::error::ApiError;
-use crate::guard::Guard;
+use crate::extract::Parts;
 use crate::logging::{self, RequestScope};
 use crate::registry::{Access, HandlerDef};
 use crate::reply;
-use crate::request::{Meta, Request};
+use crate::request::Meta;
 use crate::wire::meta;
 
 /// What every endpoint of one service instance shares.
 pub(crate) struct Shared {
     pub client: async_nats::Client,
     pub ctx: Ctx,
-    pub guard: Guard,
+    /// Resolves callers; present whenever a selected handler needs one (checked at start).
+    pub authorizer: Option<Arc<dyn Authorize>>,
     pub tracker: TaskTracker,
 }
 
@@ -219,17 +221,18 @@ async fn call(
     meta: Meta,
     payload: Bytes,
 ) -> Result<Bytes, ApiError> {
-    let caller = match def.access {
-        Access::Public => None,
-        // Boxed so the resolver's large state only costs the requests that need it.
-        _ => Box::pin(shared.guard.authorize(def, &meta)).await?,
+    let identity = match (def.access, &shared.authorizer) {
+        (Access::Public, _) | (_, None) => None,
+        (_, Some(authorizer)) => authorizer.authorize(def, &meta).await?,
     };
-    (def.call)(Request {
-        ctx: shared.ctx.clone(),
-        meta,
-        caller,
+    (def.call)(
+        Parts {
+            ctx: shared.ctx.clone(),
+            meta,
+            identity,
+        },
         payload,
-    })
+    )
     .await
 }
 

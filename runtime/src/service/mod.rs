@@ -5,7 +5,8 @@ pub mod discovery;
 mod endpoint;
 pub mod stats;
 
-use std::collections::BTreeMap;
+use std::any::TypeId;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,10 +15,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::authorize::{Authorize, MakeAuthorizer};
 use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::guard::Guard;
+use crate::extract::Need;
 use crate::registry::{self, Access, HANDLERS, HandlerDef};
 use discovery::{
     INFO_TYPE, Identity, InfoResponse, PING_TYPE, PingResponse, STATS_TYPE, StatsResponse,
@@ -32,6 +34,8 @@ pub struct Service {
     metadata: BTreeMap<String, String>,
     config: Config,
     state: http::Extensions,
+    state_types: HashSet<TypeId>,
+    authorizer: Option<MakeAuthorizer>,
     handlers: &'static [HandlerDef],
 }
 
@@ -45,6 +49,8 @@ impl Service {
             metadata: BTreeMap::new(),
             config: Config::default(),
             state: http::Extensions::new(),
+            state_types: HashSet::new(),
+            authorizer: None,
             handlers: &HANDLERS,
         }
     }
@@ -67,15 +73,28 @@ impl Service {
         self
     }
 
-    /// Shared state handlers read with `ctx.state::<T>()`.
+    /// Shared state handlers read with a `State<T>` argument.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
+        self.state_types.insert(TypeId::of::<T>());
+        self
+    }
+
+    /// How callers are resolved, built once the service has its NATS connection; required when
+    /// a selected handler needs a caller.
+    pub fn authorizer<A, F>(mut self, make: F) -> Self
+    where
+        A: Authorize,
+        F: FnOnce(async_nats::Client) -> A + Send + 'static,
+    {
+        self.authorizer = Some(Box::new(move |client| Box::new(make(client))));
         self
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
+    ///
+    /// Logging is the binary's to install (`runtime::logging::init`), before its own start-up work.
     pub async fn run(self) -> Result<(), Error> {
-        crate::logging::init(self.config.log_format);
         if self.config.check {
             return check(&self.config, &self.name).await;
         }
@@ -90,20 +109,24 @@ impl Service {
     pub async fn start(self, client: async_nats::Client) -> Result<Running, Error> {
         validate_identity(&self.name, &self.version)?;
         let selected = registry::select(self.handlers, &self.config.only)?;
+        check_needs(&selected, &self.state_types, self.authorizer.is_some())?;
         let id = nuid::next().to_string();
-        let guard = Guard::new(
-            client.clone(),
-            self.config.identity_cache_ttl(),
-            self.config.auth_timeout(),
-        );
         let mut background = Vec::new();
-        if selected.iter().any(|def| def.access != Access::Public) {
-            background.push(guard.listen_for_revocations().await.map_err(nats_error)?);
-        }
+        let authorizer: Option<Arc<dyn Authorize>> = match (
+            selected.iter().any(|def| def.access != Access::Public),
+            self.authorizer,
+        ) {
+            (true, Some(make)) => {
+                let authorizer: Arc<dyn Authorize> = Arc::from(make(client.clone()));
+                background.extend(authorizer.start().await?);
+                Some(authorizer)
+            }
+            _ => None,
+        };
         let shared = Arc::new(Shared {
             client: client.clone(),
             ctx: Ctx::new(client.clone(), self.state, self.name.clone()),
-            guard,
+            authorizer,
             tracker: TaskTracker::new(),
         });
         let stop = CancellationToken::new();
@@ -298,6 +321,32 @@ async fn check(config: &Config, name: &str) -> Result<(), Error> {
     let ping: PingResponse = serde_json::from_slice(&reply.payload)
         .map_err(|err| Error::Unhealthy(format!("bad PING reply: {err}")))?;
     println!("{} {} is up", ping.identity.name, ping.identity.id);
+    Ok(())
+}
+
+/// Every selected handler's state types are registered, and an authorizer is there if one needs a caller.
+fn check_needs(
+    selected: &[&'static HandlerDef],
+    registered: &HashSet<TypeId>,
+    has_authorizer: bool,
+) -> Result<(), Error> {
+    for def in selected {
+        if def.access != Access::Public && !has_authorizer {
+            return Err(Error::NoAuthorizer {
+                subject: def.subject,
+                location: def.location,
+            });
+        }
+        let mut needs: Vec<Need> = Vec::new();
+        (def.needs)(&mut needs);
+        if let Some(missing) = needs.iter().find(|n| !registered.contains(&n.type_id)) {
+            return Err(Error::MissingState {
+                subject: def.subject,
+                location: def.location,
+                type_name: missing.type_name,
+            });
+        }
+    }
     Ok(())
 }
 

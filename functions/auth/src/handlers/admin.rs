@@ -1,6 +1,6 @@
 //! Administration: API keys and user roles (ADMIN only).
 
-use runtime::{Ctx, handler};
+use runtime::{Ctx, Json, State, handler};
 use uuid::Uuid;
 
 use crate::dto::{CreateApiKeyInput, CreatedApiKey, IdInput, Message, PrivateUser, SetRolesInput};
@@ -12,13 +12,12 @@ use crate::{AuthState, events};
 /// Create an API key; the plaintext key is in this reply only, the store keeps its hash.
 #[handler(subject = "auth.admin.apikey.create", http = "POST /auth/admin/apikey", roles = ["ADMIN"])]
 pub async fn create_api_key(
-    ctx: Ctx,
-    input: CreateApiKeyInput,
+    State(auth): State<AuthState>,
+    Json(input): Json<CreateApiKeyInput>,
 ) -> Result<CreatedApiKey, AuthError> {
     let comment = model::check_comment(&input.comment)?;
     let (id, key) = (Uuid::new_v4(), random_secret());
-    ctx.state::<AuthState>()
-        .store
+    auth.store
         .insert_api_key(id, &hash_api_key(&key), &comment)
         .await?;
     Ok(CreatedApiKey {
@@ -29,18 +28,24 @@ pub async fn create_api_key(
 
 /// Revoke an API key at once, cached checks included.
 #[handler(subject = "auth.admin.apikey.revoke", http = "DELETE /auth/admin/apikey/id/:id", roles = ["ADMIN"])]
-pub async fn revoke_api_key(ctx: Ctx, input: IdInput) -> Result<Message, AuthError> {
+pub async fn revoke_api_key(
+    State(auth): State<AuthState>,
+    Json(input): Json<IdInput>,
+) -> Result<Message, AuthError> {
     let id = model::parse_id("id", &input.id)?;
-    ctx.state::<AuthState>().revoke_api_key(id).await?;
+    auth.revoke_api_key(id).await?;
     Ok(Message::new("api key revoked"))
 }
 
 /// Set a user's roles; identities cached with the old roles are dropped everywhere.
 #[handler(subject = "auth.admin.roles.set", http = "PUT /auth/admin/roles/id/:id", roles = ["ADMIN"])]
-pub async fn set_roles(ctx: Ctx, input: SetRolesInput) -> Result<PrivateUser, AuthError> {
+pub async fn set_roles(
+    ctx: Ctx,
+    State(auth): State<AuthState>,
+    Json(input): Json<SetRolesInput>,
+) -> Result<PrivateUser, AuthError> {
     let id = model::parse_id("id", &input.id)?;
     let roles = model::parse_roles(&input.roles)?;
-    let auth = ctx.state::<AuthState>();
     let user = auth
         .store
         .set_roles(id, &roles)

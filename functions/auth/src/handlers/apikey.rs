@@ -1,7 +1,7 @@
 //! API-key checks: the bridge's internal verify and the public "is my key valid" endpoint.
 
-use runtime::wire::{ApiKeyInfo, ApiKeyVerifyRequest};
-use runtime::{Ctx, handler};
+use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
+use runtime::{Json, State, handler};
 
 use crate::AuthState;
 use crate::dto::Message;
@@ -9,8 +9,11 @@ use crate::error::AuthError;
 
 /// Whether an API key is valid and what it may do; 401 when empty, 403 when unknown or revoked.
 #[handler(subject = "auth.apikey.verify")]
-pub async fn verify(ctx: Ctx, input: ApiKeyVerifyRequest) -> Result<ApiKeyInfo, AuthError> {
-    ctx.state::<AuthState>().verify_api_key(&input.key).await
+pub async fn verify(
+    State(auth): State<AuthState>,
+    Json(input): Json<ApiKeyVerifyRequest>,
+) -> Result<ApiKeyInfo, AuthError> {
+    auth.verify_api_key(&input.key).await
 }
 
 /// Confirm the caller's API key; the bridge has checked `x-api-key` before routing here.

@@ -1,6 +1,6 @@
 //! Sign-up and sign-in with email and password.
 
-use runtime::{Ctx, handler};
+use runtime::{Ctx, Json, State, handler};
 
 use crate::dto::{SignedIn, SigninInput, SignupInput};
 use crate::error::AuthError;
@@ -9,8 +9,11 @@ use crate::{AuthState, events};
 
 /// Create an account (role LEARNER) and sign it in.
 #[handler(subject = "auth.signup.basic", http = "POST /auth/signup/basic")]
-pub async fn signup(ctx: Ctx, input: SignupInput) -> Result<SignedIn, AuthError> {
-    let auth = ctx.state::<AuthState>();
+pub async fn signup(
+    ctx: Ctx,
+    State(auth): State<AuthState>,
+    Json(input): Json<SignupInput>,
+) -> Result<SignedIn, AuthError> {
     let new = NewUser::try_from(input)?;
     // Cheap early answer for the common case; the unique index settles races.
     if auth.store.email_taken(&new.email).await? {
@@ -31,8 +34,10 @@ pub async fn signup(ctx: Ctx, input: SignupInput) -> Result<SignedIn, AuthError>
 
 /// Sign in with email and password; a wrong password takes as long as a right one.
 #[handler(subject = "auth.signin.basic", http = "POST /auth/signin/basic")]
-pub async fn signin(ctx: Ctx, input: SigninInput) -> Result<SignedIn, AuthError> {
-    let auth = ctx.state::<AuthState>();
+pub async fn signin(
+    State(auth): State<AuthState>,
+    Json(input): Json<SigninInput>,
+) -> Result<SignedIn, AuthError> {
     let email = model::normalize_email(&input.email)?;
     let user = auth.store.user_by_email(&email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());

@@ -1,7 +1,8 @@
 //! Access-token verification (for every service's guard), refresh and sign-out.
 
-use runtime::caller::TokenVerifyRequest;
-use runtime::{Caller, Ctx, Meta, handler};
+use contracts::Caller;
+use contracts::auth::TokenVerifyRequest;
+use runtime::{Ctx, Json, Meta, State, handler};
 
 use crate::dto::{Message, RefreshInput, TokenPair};
 use crate::error::AuthError;
@@ -9,19 +10,24 @@ use crate::{AuthState, events};
 
 /// Resolve an access token to its caller (user and roles); 401 when invalid, expired or revoked.
 #[handler(subject = "auth.token.verify")]
-pub async fn verify(ctx: Ctx, input: TokenVerifyRequest) -> Result<Caller, AuthError> {
-    ctx.state::<AuthState>()
-        .verify_access(&input.access_token)
-        .await
+pub async fn verify(
+    State(auth): State<AuthState>,
+    Json(input): Json<TokenVerifyRequest>,
+) -> Result<Caller, AuthError> {
+    auth.verify_access(&input.access_token).await
 }
 
 /// Swap a token pair for a new one; the old pair (and a reused refresh token) stops working.
 #[handler(subject = "auth.token.refresh", http = "POST /auth/token/refresh")]
-pub async fn refresh(ctx: Ctx, meta: Meta, input: RefreshInput) -> Result<TokenPair, AuthError> {
+pub async fn refresh(
+    ctx: Ctx,
+    State(auth): State<AuthState>,
+    meta: Meta,
+    Json(input): Json<RefreshInput>,
+) -> Result<TokenPair, AuthError> {
     let access = meta.token.ok_or_else(|| {
         AuthError::InvalidToken("the access token is required in the Authorization header".into())
     })?;
-    let auth = ctx.state::<AuthState>();
     let (tokens, revoked) = auth.refresh(&access, &input.refresh_token).await?;
     events::pair_revoked(&ctx, revoked).await;
     Ok(tokens)
@@ -29,10 +35,12 @@ pub async fn refresh(ctx: Ctx, meta: Meta, input: RefreshInput) -> Result<TokenP
 
 /// Sign out: the caller's token pair stops working at once, on every service.
 #[handler(subject = "auth.signout", http = "DELETE /auth/signout")]
-pub async fn signout(ctx: Ctx, caller: Caller) -> Result<Message, AuthError> {
-    ctx.state::<AuthState>()
-        .close_session(&caller.token_id)
-        .await?;
+pub async fn signout(
+    ctx: Ctx,
+    State(auth): State<AuthState>,
+    caller: Caller,
+) -> Result<Message, AuthError> {
+    auth.close_session(&caller.token_id).await?;
     events::pair_revoked(&ctx, caller.token_id).await;
     Ok(Message::new("signed out"))
 }

@@ -87,7 +87,6 @@ impl Auth {
     pub async fn serve(&self, state: AuthState, only: &[&str]) -> Running {
         let config = Config {
             only: only.iter().map(|s| s.to_string()).collect(),
-            auth_timeout_ms: 2_000,
             ..Config::with_nats_url(self.nats.url())
         };
         let client = async_nats::connect(self.nats.url())
@@ -96,6 +95,7 @@ impl Auth {
         auth::service()
             .config(config)
             .state(state)
+            .authorizer(self.settings.guard.authorizer())
             .start(client)
             .await
             .expect("auth service starts")

@@ -1,18 +1,17 @@
 //! AUTHOR endpoints: write, edit, submit and withdraw one's own blogs.
 
-use runtime::{Caller, Ctx, handler};
+use contracts::Caller;
+use runtime::{Ctx, Json, State, handler};
 
+use crate::cache::BlogCache;
 use crate::dto::{ById, CreateBlog, Done, Page, PrivateBlog, UpdateBlog};
 use crate::error::BlogError;
 use crate::events::blog_changed;
 use crate::model::{Blog, Move, object_id};
-use crate::store::{BlogStore, State};
+use crate::store::{BlogStore, Stage};
 
-async fn own_blog(ctx: &Ctx, caller: &Caller, id: &str) -> Result<Blog, BlogError> {
-    let blog = ctx
-        .state::<BlogStore>()
-        .find(object_id(id, "blog")?)
-        .await?;
+async fn own_blog(store: &BlogStore, caller: &Caller, id: &str) -> Result<Blog, BlogError> {
+    let blog = store.find(object_id(id, "blog")?).await?;
     blog.ensure_active()?;
     blog.ensure_owned_by(caller)?;
     Ok(blog)
@@ -20,9 +19,13 @@ async fn own_blog(ctx: &Ctx, caller: &Caller, id: &str) -> Result<Blog, BlogErro
 
 /// Create a draft owned by the caller.
 #[handler(subject = "blog.author.create", http = "POST /blog/author", roles = ["AUTHOR"])]
-async fn create(ctx: Ctx, caller: Caller, input: CreateBlog) -> Result<PrivateBlog, BlogError> {
+async fn create(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<CreateBlog>,
+) -> Result<PrivateBlog, BlogError> {
     let blog = input.into_blog(&caller)?;
-    ctx.state::<BlogStore>().insert(&blog).await?;
+    store.insert(&blog).await?;
     Ok(PrivateBlog::from(&blog))
 }
 
@@ -30,36 +33,43 @@ async fn create(ctx: Ctx, caller: Caller, input: CreateBlog) -> Result<PrivateBl
 #[handler(subject = "blog.author.update", http = "PUT /blog/author", roles = ["AUTHOR"])]
 async fn update(
     ctx: Ctx,
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
     caller: Caller,
-    input: UpdateBlog,
+    Json(input): Json<UpdateBlog>,
 ) -> Result<PrivateBlog, runtime::ApiError> {
-    let blog = own_blog(&ctx, &caller, &input.id).await?;
-    let updated = ctx
-        .state::<BlogStore>()
-        .update(blog.id, input.changes(&caller)?)
-        .await?;
+    let blog = own_blog(&store, &caller, &input.id).await?;
+    let updated = store.update(blog.id, input.changes(&caller)?).await?;
     if blog.published {
-        blog_changed(&ctx, &updated, Some(&blog.slug), "updated").await?;
+        blog_changed(&ctx, &cache, &updated, Some(&blog.slug), "updated").await?;
     }
     Ok(PrivateBlog::from(&updated))
 }
 
 /// One's own blog in any state.
 #[handler(subject = "blog.author.get", http = "GET /blog/author/id/:id", roles = ["AUTHOR"])]
-async fn get(ctx: Ctx, caller: Caller, input: ById) -> Result<PrivateBlog, BlogError> {
+async fn get(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<ById>,
+) -> Result<PrivateBlog, BlogError> {
     Ok(PrivateBlog::from(
-        &own_blog(&ctx, &caller, &input.id).await?,
+        &own_blog(&store, &caller, &input.id).await?,
     ))
 }
 
 /// Delete (deactivate) one's own blog; it leaves every list at once.
 #[handler(subject = "blog.author.delete", http = "DELETE /blog/author/id/:id", roles = ["AUTHOR"])]
-async fn delete(ctx: Ctx, caller: Caller, input: ById) -> Result<Done, runtime::ApiError> {
-    let blog = own_blog(&ctx, &caller, &input.id).await?;
-    ctx.state::<BlogStore>()
-        .deactivate(blog.id, caller.id())
-        .await?;
-    blog_changed(&ctx, &blog, None, "deleted").await?;
+async fn delete(
+    ctx: Ctx,
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    caller: Caller,
+    Json(input): Json<ById>,
+) -> Result<Done, runtime::ApiError> {
+    let blog = own_blog(&store, &caller, &input.id).await?;
+    store.deactivate(blog.id, caller.id()).await?;
+    blog_changed(&ctx, &cache, &blog, None, "deleted").await?;
     Ok(Done {
         message: "blog deleted".into(),
     })
@@ -67,54 +77,67 @@ async fn delete(ctx: Ctx, caller: Caller, input: ById) -> Result<Done, runtime::
 
 /// Send a draft to the editors.
 #[handler(subject = "blog.author.submit", http = "PUT /blog/author/submit/id/:id", roles = ["AUTHOR"])]
-async fn submit(ctx: Ctx, caller: Caller, input: ById) -> Result<PrivateBlog, BlogError> {
-    let blog = own_blog(&ctx, &caller, &input.id).await?;
-    let moved = ctx
-        .state::<BlogStore>()
-        .transition(&blog, Move::Submit, caller.id())
-        .await?;
+async fn submit(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<ById>,
+) -> Result<PrivateBlog, BlogError> {
+    let blog = own_blog(&store, &caller, &input.id).await?;
+    let moved = store.transition(&blog, Move::Submit, caller.id()).await?;
     Ok(PrivateBlog::from(&moved))
 }
 
 /// Take a submitted draft back.
 #[handler(subject = "blog.author.withdraw", http = "PUT /blog/author/withdraw/id/:id", roles = ["AUTHOR"])]
-async fn withdraw(ctx: Ctx, caller: Caller, input: ById) -> Result<PrivateBlog, BlogError> {
-    let blog = own_blog(&ctx, &caller, &input.id).await?;
-    let moved = ctx
-        .state::<BlogStore>()
-        .transition(&blog, Move::Withdraw, caller.id())
-        .await?;
+async fn withdraw(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<ById>,
+) -> Result<PrivateBlog, BlogError> {
+    let blog = own_blog(&store, &caller, &input.id).await?;
+    let moved = store.transition(&blog, Move::Withdraw, caller.id()).await?;
     Ok(PrivateBlog::from(&moved))
 }
 
 async fn mine(
-    ctx: &Ctx,
+    store: &BlogStore,
     caller: &Caller,
-    state: State,
+    stage: Stage,
     page: Page,
 ) -> Result<Vec<PrivateBlog>, BlogError> {
     let (skip, limit) = page.window()?;
-    let blogs = ctx
-        .state::<BlogStore>()
-        .by_state(Some(caller.id()), state, skip, limit)
+    let blogs = store
+        .by_state(Some(caller.id()), stage, skip, limit)
         .await?;
     Ok(blogs.iter().map(PrivateBlog::from).collect())
 }
 
 /// One's own blogs with unsubmitted changes.
 #[handler(subject = "blog.author.drafts", http = "GET /blog/author/drafts", roles = ["AUTHOR"])]
-async fn drafts(ctx: Ctx, caller: Caller, page: Page) -> Result<Vec<PrivateBlog>, BlogError> {
-    mine(&ctx, &caller, State::Drafted, page).await
+async fn drafts(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(page): Json<Page>,
+) -> Result<Vec<PrivateBlog>, BlogError> {
+    mine(&store, &caller, Stage::Drafted, page).await
 }
 
 /// One's own blogs waiting for an editor.
 #[handler(subject = "blog.author.submitted", http = "GET /blog/author/submitted", roles = ["AUTHOR"])]
-async fn submitted(ctx: Ctx, caller: Caller, page: Page) -> Result<Vec<PrivateBlog>, BlogError> {
-    mine(&ctx, &caller, State::Submitted, page).await
+async fn submitted(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(page): Json<Page>,
+) -> Result<Vec<PrivateBlog>, BlogError> {
+    mine(&store, &caller, Stage::Submitted, page).await
 }
 
 /// One's own live blogs.
 #[handler(subject = "blog.author.published", http = "GET /blog/author/published", roles = ["AUTHOR"])]
-async fn published(ctx: Ctx, caller: Caller, page: Page) -> Result<Vec<PrivateBlog>, BlogError> {
-    mine(&ctx, &caller, State::Published, page).await
+async fn published(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(page): Json<Page>,
+) -> Result<Vec<PrivateBlog>, BlogError> {
+    mine(&store, &caller, Stage::Published, page).await
 }

@@ -1,8 +1,9 @@
 //! Comments on published blogs: any signed-in user writes, anyone reads, author or editor deletes.
 
+use contracts::Caller;
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
-use runtime::{Caller, Ctx, handler};
+use runtime::{Json, State, handler};
 
 use crate::dto::{AddComment, ById, CommentPage, CommentView, Done, Page};
 use crate::error::BlogError;
@@ -11,9 +12,12 @@ use crate::store::BlogStore;
 
 /// Comment on a published blog.
 #[handler(subject = "blog.comment.add", http = "POST /blog/comment")]
-async fn add(ctx: Ctx, caller: Caller, input: AddComment) -> Result<CommentView, BlogError> {
+async fn add(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<AddComment>,
+) -> Result<CommentView, BlogError> {
     input.validate()?;
-    let store = ctx.state::<BlogStore>();
     let blog = store
         .find_public(mongodb::bson::doc! {"_id": object_id(&input.blog_id, "blog")?})
         .await?;
@@ -30,14 +34,16 @@ async fn add(ctx: Ctx, caller: Caller, input: AddComment) -> Result<CommentView,
 
 /// A blog's comments, oldest first.
 #[handler(subject = "blog.comment.list", http = "GET /blog/comment/blog/:blogId")]
-async fn list(ctx: Ctx, input: CommentPage) -> Result<Vec<CommentView>, BlogError> {
+async fn list(
+    State(store): State<BlogStore>,
+    Json(input): Json<CommentPage>,
+) -> Result<Vec<CommentView>, BlogError> {
     let (skip, limit) = Page {
         page: input.page,
         limit: input.limit,
     }
     .window()?;
-    let comments = ctx
-        .state::<BlogStore>()
+    let comments = store
         .comments(object_id(&input.blog_id, "blog")?, skip, limit)
         .await?;
     Ok(comments.iter().map(CommentView::from).collect())
@@ -45,8 +51,11 @@ async fn list(ctx: Ctx, input: CommentPage) -> Result<Vec<CommentView>, BlogErro
 
 /// Delete a comment: its author, an EDITOR or an ADMIN may.
 #[handler(subject = "blog.comment.delete", http = "DELETE /blog/comment/id/:id")]
-async fn delete(ctx: Ctx, caller: Caller, input: ById) -> Result<Done, BlogError> {
-    let store = ctx.state::<BlogStore>();
+async fn delete(
+    State(store): State<BlogStore>,
+    caller: Caller,
+    Json(input): Json<ById>,
+) -> Result<Done, BlogError> {
     let comment = store.comment(object_id(&input.id, "comment")?).await?;
     if comment.author.id != caller.id() && !caller.has_role("EDITOR") {
         return Err(BlogError::Forbidden(

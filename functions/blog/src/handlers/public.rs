@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use mongodb::bson::doc;
-use runtime::{Ctx, handler};
+use runtime::{Json, State, handler};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -17,11 +17,10 @@ use crate::store::BlogStore;
 const SIMILAR: usize = 6;
 
 async fn cached_blog(
-    ctx: &Ctx,
+    cache: &BlogCache,
     key: String,
     load: impl Future<Output = Result<crate::model::Blog, BlogError>>,
 ) -> Result<PublicBlog, BlogError> {
-    let cache = ctx.state::<BlogCache>();
     if let Some(blog) = cache.blog(&key).await {
         return Ok(blog);
     }
@@ -31,11 +30,10 @@ async fn cached_blog(
 }
 
 async fn cached_list<T: Serialize + DeserializeOwned>(
-    ctx: &Ctx,
+    cache: &BlogCache,
     name: String,
     load: impl Future<Output = Result<T, BlogError>>,
 ) -> Result<T, BlogError> {
-    let cache = ctx.state::<BlogCache>();
     if let Some(list) = cache.list(&name).await {
         return Ok(list);
     }
@@ -46,37 +44,45 @@ async fn cached_list<T: Serialize + DeserializeOwned>(
 
 /// A published blog by id.
 #[handler(subject = "blog.get.id", http = "GET /blog/id/:id")]
-async fn by_id(ctx: Ctx, input: ById) -> Result<PublicBlog, BlogError> {
+async fn by_id(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    Json(input): Json<ById>,
+) -> Result<PublicBlog, BlogError> {
     let id = object_id(&input.id, "blog")?;
     cached_blog(
-        &ctx,
+        &cache,
         format!("id:{}", id.to_hex()),
-        ctx.state::<BlogStore>().find_public(doc! {"_id": id}),
+        store.find_public(doc! {"_id": id}),
     )
     .await
 }
 
 /// A published blog by slug.
 #[handler(subject = "blog.get.slug", http = "GET /blog/slug/:slug")]
-async fn by_slug(ctx: Ctx, input: BySlug) -> Result<PublicBlog, BlogError> {
+async fn by_slug(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    Json(input): Json<BySlug>,
+) -> Result<PublicBlog, BlogError> {
     cached_blog(
-        &ctx,
+        &cache,
         format!("slug:{}", input.slug),
-        ctx.state::<BlogStore>()
-            .find_public(doc! {"slug": &input.slug}),
+        store.find_public(doc! {"slug": &input.slug}),
     )
     .await
 }
 
 /// Published blogs, newest first.
 #[handler(subject = "blog.list.latest", http = "GET /blog/list/latest")]
-async fn latest(ctx: Ctx, page: Page) -> Result<Vec<PublicBlog>, BlogError> {
+async fn latest(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    Json(page): Json<Page>,
+) -> Result<Vec<PublicBlog>, BlogError> {
     let (skip, limit) = page.window()?;
-    cached_list(&ctx, format!("latest:{skip}:{limit}"), async {
-        let blogs = ctx
-            .state::<BlogStore>()
-            .published(doc! {}, skip, limit)
-            .await?;
+    cached_list(&cache, format!("latest:{skip}:{limit}"), async {
+        let blogs = store.published(doc! {}, skip, limit).await?;
         Ok(blogs.iter().map(PublicBlog::from).collect())
     })
     .await
@@ -84,18 +90,19 @@ async fn latest(ctx: Ctx, page: Page) -> Result<Vec<PublicBlog>, BlogError> {
 
 /// Published blogs with a tag (any case), newest first.
 #[handler(subject = "blog.list.tag", http = "GET /blog/list/tag/:tag")]
-async fn by_tag(ctx: Ctx, input: TagPage) -> Result<Vec<PublicBlog>, BlogError> {
+async fn by_tag(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    Json(input): Json<TagPage>,
+) -> Result<Vec<PublicBlog>, BlogError> {
     let (skip, limit) = Page {
         page: input.page,
         limit: input.limit,
     }
     .window()?;
     let tag = input.tag.trim().to_uppercase();
-    cached_list(&ctx, format!("tag:{tag}:{skip}:{limit}"), async {
-        let blogs = ctx
-            .state::<BlogStore>()
-            .published(doc! {"tags": &tag}, skip, limit)
-            .await?;
+    cached_list(&cache, format!("tag:{tag}:{skip}:{limit}"), async {
+        let blogs = store.published(doc! {"tags": &tag}, skip, limit).await?;
         Ok(blogs.iter().map(PublicBlog::from).collect())
     })
     .await
@@ -103,10 +110,13 @@ async fn by_tag(ctx: Ctx, input: TagPage) -> Result<Vec<PublicBlog>, BlogError> 
 
 /// At most six published blogs sharing the most tags with this one, never itself.
 #[handler(subject = "blog.list.similar", http = "GET /blog/list/similar/id/:id")]
-async fn similar(ctx: Ctx, input: ById) -> Result<Vec<PublicBlog>, BlogError> {
+async fn similar(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+    Json(input): Json<ById>,
+) -> Result<Vec<PublicBlog>, BlogError> {
     let id = object_id(&input.id, "blog")?;
-    cached_list(&ctx, format!("similar:{}", id.to_hex()), async {
-        let store = ctx.state::<BlogStore>();
+    cached_list(&cache, format!("similar:{}", id.to_hex()), async {
         let blog = store.find_public(doc! {"_id": id}).await?;
         Ok(store
             .similar(&blog, SIMILAR)
@@ -120,6 +130,9 @@ async fn similar(ctx: Ctx, input: ById) -> Result<Vec<PublicBlog>, BlogError> {
 
 /// Every tag of published blogs with how many carry it, most used first.
 #[handler(subject = "blog.tags.list", http = "GET /blog/tags")]
-async fn tags(ctx: Ctx) -> Result<Vec<TagCount>, BlogError> {
-    cached_list(&ctx, "tags".into(), ctx.state::<BlogStore>().tag_counts()).await
+async fn tags(
+    State(store): State<BlogStore>,
+    State(cache): State<BlogCache>,
+) -> Result<Vec<TagCount>, BlogError> {
+    cached_list(&cache, "tags".into(), store.tag_counts()).await
 }

@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use contracts::auth::TokenVerifyRequest;
+use contracts::{Caller, CallerUser};
 use futures::StreamExt;
 use harness::NatsServer;
-use runtime::caller::{Caller, CallerUser, TokenVerifyRequest};
 use runtime::{ApiError, Running, reply};
 use serde_json::{Value, json};
 

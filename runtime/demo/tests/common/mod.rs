@@ -28,13 +28,16 @@ impl Bus {
     pub async fn replica(&self, only: &[&str]) -> Running {
         let config = Config {
             only: only.iter().map(|s| s.to_string()).collect(),
-            auth_timeout_ms: 1_000,
             ..Config::with_nats_url(self.server.url())
         };
         let client = async_nats::connect(self.server.url())
             .await
             .expect("replica connects");
-        demo::service()
+        let guard = contracts::GuardSettings {
+            auth_timeout_ms: 1_000,
+            ..contracts::GuardSettings::default()
+        };
+        demo::service(&guard)
             .config(config)
             .start(client)
             .await

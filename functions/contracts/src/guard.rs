@@ -9,16 +9,44 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use moka::future::Cache;
+use runtime::{Access, ApiError, Authorize, HandlerDef, Identity, Meta, wire};
 
-use crate::caller::{
-    Caller, TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY_SUBJECT, TokenRevoked, TokenVerifyRequest,
+use crate::auth::{
+    TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT, TokenRevoked,
+    TokenVerifyRequest,
 };
-use crate::error::ApiError;
-use crate::registry::{Access, HandlerDef};
-use crate::reply;
-use crate::request::Meta;
-use crate::wire;
+use crate::caller::Caller;
+
+/// The guard's settings; flatten into a function's own `clap::Parser`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GuardSettings {
+    /// Seconds a resolved caller stays cached (revocations evict sooner).
+    #[arg(long, env = "IDENTITY_CACHE_SECS", default_value_t = 300)]
+    pub identity_cache_secs: u64,
+    /// Milliseconds to wait for `auth.token.verify`.
+    #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 2_000)]
+    pub auth_timeout_ms: u64,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        Self {
+            identity_cache_secs: 300,
+            auth_timeout_ms: 2_000,
+        }
+    }
+}
+
+impl GuardSettings {
+    /// What `Service::authorizer` takes: builds the guard on the service's connection.
+    pub fn authorizer(&self) -> impl FnOnce(async_nats::Client) -> Guard + Send + 'static {
+        let ttl = Duration::from_secs(self.identity_cache_secs);
+        let timeout = Duration::from_millis(self.auth_timeout_ms);
+        move |nats| Guard::new(nats, ttl, timeout)
+    }
+}
 
 /// Caller resolution shared by every endpoint of a service.
 #[derive(Clone)]
@@ -71,11 +99,7 @@ impl Guard {
     }
 
     /// The caller of a request to `def`, or why it may not proceed (401/403/503).
-    pub async fn authorize(
-        &self,
-        def: &HandlerDef,
-        meta: &Meta,
-    ) -> Result<Option<Caller>, ApiError> {
+    pub async fn caller(&self, def: &HandlerDef, meta: &Meta) -> Result<Option<Caller>, ApiError> {
         match (def.access, meta.token.as_deref()) {
             (Access::Public, _) | (Access::Optional, None) => Ok(None),
             (Access::Bearer, None) => Err(ApiError::Unauthorized(
@@ -109,7 +133,7 @@ impl Guard {
             access_token: token.to_owned(),
         })
         .map_err(ApiError::internal)?;
-        let reply = reply::request(
+        let reply = runtime::request(
             &self.nats,
             TOKEN_VERIFY_SUBJECT,
             headers,
@@ -138,5 +162,29 @@ impl Guard {
                 .await;
         }
         Ok(caller)
+    }
+}
+
+impl Authorize for Guard {
+    fn start(&self) -> BoxFuture<'_, Result<Option<tokio::task::JoinHandle<()>>, runtime::Error>> {
+        Box::pin(async move {
+            let task = self
+                .listen_for_revocations()
+                .await
+                .map_err(|err| runtime::Error::Nats(err.to_string()))?;
+            Ok(Some(task))
+        })
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        def: &'static HandlerDef,
+        meta: &'a Meta,
+    ) -> BoxFuture<'a, Result<Option<Identity>, ApiError>> {
+        // Boxed by the trait, so the resolver's large state only costs the requests that need it.
+        Box::pin(async move {
+            let caller = self.caller(def, meta).await?;
+            Ok(caller.map(|caller| Arc::new(caller) as Identity))
+        })
     }
 }

@@ -1,14 +1,10 @@
-//! Who is calling: the identity the guard resolves from a bearer token, and the wire shapes behind it.
+//! Who is calling: the identity the guard resolves from a bearer token, and its extractor.
 
+use runtime::{Access, ApiError, FromRequestParts, Parts};
 use serde::{Deserialize, Serialize};
 
 /// The role that passes every role check.
 pub const ADMIN: &str = "ADMIN";
-
-/// Subject the guard asks to turn an access token into a caller.
-pub const TOKEN_VERIFY_SUBJECT: &str = "auth.token.verify";
-/// Event published whenever a token pair (or all of a user's) stops being valid.
-pub const TOKEN_REVOKED_SUBJECT: &str = "auth.events.token.revoked";
 
 /// An authenticated caller, handed to handlers that ask for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,30 +58,14 @@ impl Caller {
     }
 }
 
-/// Request body of `auth.token.verify`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenVerifyRequest {
-    /// The access token, without the `Bearer ` prefix.
-    pub access_token: String,
-}
+/// A handler taking a `Caller` needs a valid bearer token; `Option<Caller>` makes it optional.
+impl FromRequestParts for Caller {
+    const ACCESS: Access = Access::Bearer;
 
-/// Payload of `auth.events.token.revoked`: a single token pair, or every pair of a user.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenRevoked {
-    /// The revoked keystore entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
-    /// A user all of whose tokens are revoked (e.g. after a role change).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-}
-
-impl TokenRevoked {
-    /// Whether this event invalidates `caller`.
-    pub fn covers(&self, caller: &Caller) -> bool {
-        self.token_id.as_deref() == Some(caller.token_id.as_str())
-            || self.user_id.as_deref() == Some(caller.id())
+    fn from_request_parts(parts: &Parts) -> Result<Self, ApiError> {
+        parts
+            .identity::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
     }
 }

@@ -1,0 +1,13 @@
+//! What the services agree on: subjects, event and request payloads, and the caller identity,
+//! plus the guard that resolves a bearer token through `auth.token.verify`.
+//!
+//! The runtime knows only the NATS services protocol; auth, blog, the guard and the bridge share
+//! these instead of defining them twice.
+
+pub mod auth;
+pub mod blog;
+mod caller;
+mod guard;
+
+pub use caller::{ADMIN, Caller, CallerUser};
+pub use guard::{Guard, GuardSettings};
