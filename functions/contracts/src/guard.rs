@@ -3,6 +3,7 @@
 //! Resolved callers are cached in-process; a revocation event evicts them before the next
 //! request, on every replica, because every replica subscribes to it without a queue group.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::auth::{
     TokenVerifyRequest,
 };
 use crate::caller::Caller;
+use crate::token_check::TokenCheck;
 
 /// The guard's settings; flatten into a function's own `clap::Parser`.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,6 +30,30 @@ pub struct GuardSettings {
     /// Milliseconds to wait for `auth.token.verify`.
     #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 2_000)]
     pub auth_timeout_ms: u64,
+    /// auth's PEM RSA public key: tokens are checked against it before auth is asked. Unset only in
+    /// embedded tests; a key that is set but unreadable stops the service at start.
+    #[arg(
+        id = "guard_jwt_public_key_path",
+        long = "guard-jwt-public-key",
+        env = "JWT_PUBLIC_KEY_PATH"
+    )]
+    pub jwt_public_key_path: Option<PathBuf>,
+    /// `iss` every access token must carry.
+    #[arg(
+        id = "guard_jwt_issuer",
+        long = "guard-jwt-issuer",
+        env = "JWT_ISSUER",
+        default_value = "blog-auth"
+    )]
+    pub jwt_issuer: String,
+    /// `aud` every access token must carry.
+    #[arg(
+        id = "guard_jwt_audience",
+        long = "guard-jwt-audience",
+        env = "JWT_AUDIENCE",
+        default_value = "blog"
+    )]
+    pub jwt_audience: String,
 }
 
 impl Default for GuardSettings {
@@ -35,16 +61,32 @@ impl Default for GuardSettings {
         Self {
             identity_cache_secs: 300,
             auth_timeout_ms: 2_000,
+            jwt_public_key_path: None,
+            jwt_issuer: "blog-auth".into(),
+            jwt_audience: "blog".into(),
         }
     }
 }
 
 impl GuardSettings {
     /// What `Service::authorizer` takes: builds the guard on the service's connection.
+    ///
+    /// The public key is read here; a failure surfaces when the service starts, naming the file.
     pub fn authorizer(&self) -> impl FnOnce(async_nats::Client) -> Guard + Send + 'static {
         let ttl = Duration::from_secs(self.identity_cache_secs);
         let timeout = Duration::from_millis(self.auth_timeout_ms);
-        move |nats| Guard::new(nats, ttl, timeout)
+        let check = self.token_check();
+        move |nats| Guard::new(nats, ttl, timeout).with_check(check)
+    }
+
+    fn token_check(&self) -> Result<Option<TokenCheck>, String> {
+        match &self.jwt_public_key_path {
+            None => {
+                tracing::warn!("JWT_PUBLIC_KEY_PATH is unset: tokens are not checked locally");
+                Ok(None)
+            }
+            Some(path) => TokenCheck::load(path, &self.jwt_issuer, &self.jwt_audience).map(Some),
+        }
     }
 }
 
@@ -56,6 +98,8 @@ pub struct Guard {
     /// Bumped by every revocation so a verify racing with it does not re-cache a revoked caller.
     epoch: Arc<AtomicU64>,
     timeout: Duration,
+    /// The local signature check; an error here is reported when the service starts.
+    check: Arc<Result<Option<TokenCheck>, String>>,
 }
 
 impl Guard {
@@ -70,7 +114,14 @@ impl Guard {
                 .build(),
             epoch: Arc::new(AtomicU64::new(0)),
             timeout,
+            check: Arc::new(Ok(None)),
         }
+    }
+
+    /// Checks every token's signature and expiry locally before auth is asked.
+    pub fn with_check(mut self, check: Result<Option<TokenCheck>, String>) -> Self {
+        self.check = Arc::new(check);
+        self
     }
 
     /// Subscribes to revocation events; the returned task evicts matching callers until the connection closes.
@@ -126,6 +177,13 @@ impl Guard {
             }
             self.cache.invalidate(token).await;
         }
+        // Only a token auth's key signed, still valid, is worth asking about; and auth's answer must
+        // be about that token's user, so a forged reply cannot lend a real token another identity.
+        let checked = match self.check.as_ref() {
+            Ok(Some(check)) => Some(check.verify(token)?),
+            Ok(None) => None,
+            Err(why) => return Err(ApiError::internal(why)),
+        };
         let epoch = self.epoch.load(Ordering::SeqCst);
         let mut headers = HeaderMap::new();
         headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
@@ -153,9 +211,22 @@ impl Guard {
             }
             other => other,
         })?;
-        let caller: Caller = serde_json::from_slice(&reply).map_err(|err| {
+        let mut caller: Caller = serde_json::from_slice(&reply).map_err(|err| {
             ApiError::internal(format!("malformed {TOKEN_VERIFY_SUBJECT} reply: {err}"))
         })?;
+        if let Some(checked) = checked {
+            if caller.id() != checked.sub {
+                tracing::error!(sub = %checked.sub, answered = %caller.id(), "{TOKEN_VERIFY_SUBJECT} answered for another user; refusing");
+                return Err(ApiError::Unauthorized(
+                    "the access token could not be verified".into(),
+                ));
+            }
+            caller.expires_at = Some(
+                caller
+                    .expires_at
+                    .map_or(checked.exp, |e| e.min(checked.exp)),
+            );
+        }
         if self.epoch.load(Ordering::SeqCst) == epoch {
             self.cache
                 .insert(token.to_owned(), Arc::new(caller.clone()))
@@ -168,6 +239,9 @@ impl Guard {
 impl Authorize for Guard {
     fn start(&self) -> BoxFuture<'_, Result<Option<tokio::task::JoinHandle<()>>, runtime::Error>> {
         Box::pin(async move {
+            if let Err(why) = self.check.as_ref() {
+                return Err(runtime::Error::Startup(why.clone()));
+            }
             let task = self
                 .listen_for_revocations()
                 .await

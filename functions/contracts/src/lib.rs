@@ -8,6 +8,8 @@ pub mod auth;
 pub mod blog;
 mod caller;
 mod guard;
+mod token_check;
 
 pub use caller::{ADMIN, Caller, CallerUser};
 pub use guard::{Guard, GuardSettings};
+pub use token_check::{Checked, TokenCheck};
