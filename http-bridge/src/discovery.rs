@@ -1,6 +1,6 @@
 //! Learning routes: a `$SRV.INFO` scatter-gather, repeated, and repeated at once after a reconnect.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -22,16 +22,52 @@ const STRAGGLER_GAP: Duration = Duration::from_millis(20);
 const STATE_POLL: Duration = Duration::from_millis(50);
 
 /// Asks every service instance for its INFO; stops at `window`, or early once all of `known` answered.
+///
+/// Routes are only believed from a named request (`$SRV.INFO.<name>`): the bare `$SRV.INFO` only
+/// tells which names exist, since NATS does not authenticate the name inside a reply, whereas only
+/// the service's own NATS user may subscribe to `$SRV.*.<name>` (see `nats/permissions.conf`).
+/// A client that answers the bare request claiming another service's name is thus never heard.
 pub async fn discover(
     client: &async_nats::Client,
     window: Duration,
     known: &HashSet<String>,
 ) -> Result<Vec<InfoResponse>, async_nats::Error> {
+    let started = tokio::time::Instant::now();
+    let announced = gather(client, "$SRV.INFO".to_owned(), window, known).await?;
+    let mut by_name: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for info in &announced {
+        by_name
+            .entry(info.identity.name.clone())
+            .or_default()
+            .insert(info.identity.id.clone());
+    }
+    let left = window.saturating_sub(started.elapsed()).max(window / 2);
+    let named = by_name.into_iter().map(|(name, ids)| async move {
+        let subject = format!("$SRV.INFO.{name}");
+        gather(client, subject, left, &ids).await.map(|infos| {
+            infos
+                .into_iter()
+                .filter(|info| info.identity.name == name)
+                .collect::<Vec<_>>()
+        })
+    });
+    let mut infos = Vec::new();
+    for verified in futures::future::join_all(named).await {
+        infos.extend(verified?);
+    }
+    Ok(infos)
+}
+
+/// One scatter-gather on `subject`, each on its own inbox so nobody can answer a request it never saw.
+async fn gather(
+    client: &async_nats::Client,
+    subject: String,
+    window: Duration,
+    known: &HashSet<String>,
+) -> Result<Vec<InfoResponse>, async_nats::Error> {
     let inbox = client.new_inbox();
     let mut replies = client.subscribe(inbox.clone()).await?;
-    client
-        .publish_with_reply("$SRV.INFO", inbox, "".into())
-        .await?;
+    client.publish_with_reply(subject, inbox, "".into()).await?;
     client.flush().await?;
     let mut infos: Vec<InfoResponse> = Vec::new();
     let mut missing = known.clone();
