@@ -75,6 +75,9 @@ impl NatsServer {
             .arg(dir.join("server.conf"))
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", "0", "-sd"])
             .arg(dir.join("js"))
+            // The shipped pid_file is /var/run/nats, which a test machine need not have.
+            .arg("-P")
+            .arg(dir.join("nats.pid"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for (user, _) in USERS {
