@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::apikey::ApiKeys;
+use crate::apikey::{ApiKeys, ClientAddr};
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
@@ -60,7 +60,11 @@ impl From<ApiError> for Failure {
         Self {
             status: StatusCode::from_u16(err.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message: err.to_string(),
-            headers: Vec::new(),
+            headers: err
+                .retry_after_secs()
+                .map(|secs| (header::RETRY_AFTER, secs.to_string()))
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -119,10 +123,10 @@ impl Running {
 async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToken) {
     let graceful = GracefulShutdown::new();
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     tracing::warn!(%err, "accept failed");
                     continue;
@@ -130,7 +134,8 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
             },
         };
         let state = state.clone();
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ClientAddr(peer.ip()));
             let state = state.clone();
             async move { Ok::<_, Infallible>(handle(&state, request).await) }
         });
@@ -313,7 +318,8 @@ async fn forward(
         .headers()
         .get("x-api-key")
         .and_then(|v| v.to_str().ok());
-    state.keys.check(key).await?;
+    let client = request.extensions().get::<ClientAddr>().copied();
+    state.keys.check(key, client).await?;
 
     let mut headers = HeaderMap::new();
     headers.insert(wire::REQUEST_ID, request_id);
