@@ -1,11 +1,17 @@
 //! The `x-api-key` check every API request passes, through `auth.apikey.verify` with a short cache.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
 use contracts::auth::{APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT, ApiKeyVerifyRequest};
 use moka::future::Cache;
 use runtime::ApiError;
+use runtime::wire::CLIENT_ADDR;
+
+/// The TCP peer address of an HTTP request, put in its extensions by the accept loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
 
 /// Remembers valid keys for a few seconds so the auth function is not asked on every request.
 #[derive(Clone)]
@@ -28,8 +34,13 @@ impl ApiKeys {
         }
     }
 
-    /// 401 without a key, 403 for an invalid one, 503 when the auth function cannot answer.
-    pub async fn check(&self, key: Option<&str>) -> Result<(), ApiError> {
+    /// 401 without a key, 403 for an invalid one, 429 when `client` has guessed wrong too often,
+    /// 503 when the auth function cannot answer. `client` goes to auth as `X-Client-Addr`.
+    pub async fn check(
+        &self,
+        key: Option<&str>,
+        client: Option<ClientAddr>,
+    ) -> Result<(), ApiError> {
         let key = key
             .map(str::trim)
             .filter(|k| !k.is_empty())
@@ -41,10 +52,14 @@ impl ApiKeys {
             key: key.to_owned(),
         })
         .map_err(ApiError::internal)?;
+        let mut headers = HeaderMap::new();
+        if let Some(ClientAddr(addr)) = client {
+            headers.insert(CLIENT_ADDR, addr.to_string().as_str());
+        }
         match runtime::request(
             &self.client,
             APIKEY_VERIFY_SUBJECT,
-            HeaderMap::new(),
+            headers,
             body.into(),
             self.timeout,
         )
@@ -57,7 +72,7 @@ impl ApiKeys {
             Err(ApiError::Unavailable(m) | ApiError::Timeout(m)) => Err(ApiError::Unavailable(
                 format!("cannot check the API key now: {m}"),
             )),
-            Err(ApiError::Internal(cause)) => Err(ApiError::Internal(cause)),
+            Err(err @ (ApiError::Internal(_) | ApiError::TooManyRequests { .. })) => Err(err),
             Err(_) => Err(ApiError::Forbidden("the API key is not valid".into())),
         }
     }

@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use runtime::{ApiError, wire};
 
+use crate::apikey::ClientAddr;
 use crate::operator::{self, Answer, OPERATIONS};
 use crate::routes::{Lookup, Route};
 use crate::server::State;
@@ -50,8 +51,13 @@ impl Failure {
 impl From<ApiError> for Failure {
     fn from(err: ApiError) -> Self {
         let status = StatusCode::from_u16(err.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let failure = Self::new(status, err.to_string());
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let mut failure = Self::new(status, err.to_string());
+        if let Some(secs) = err.retry_after_secs() {
+            failure
+                .headers
+                .push((header::RETRY_AFTER, secs.to_string()));
+            failure
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             failure.retry_after()
         } else {
             failure
@@ -183,7 +189,8 @@ async fn admit(state: &State, parts: &Parts) -> Result<(), Failure> {
         );
     }
     let key = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok());
-    state.keys.check(key).await?;
+    let client = parts.extensions.get::<ClientAddr>().copied();
+    state.keys.check(key, client).await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The listener: connection cap, hyper's timers, graceful shutdown, and a lingering close.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::apikey::ApiKeys;
+use crate::apikey::{ApiKeys, ClientAddr};
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
@@ -141,10 +141,10 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
         .header_read_timeout(state.config.header_read_timeout())
         .keep_alive(true);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(err) => {
                     tracing::warn!(%err, "accept failed");
                     continue;
@@ -162,7 +162,7 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
         let stop = stop.clone();
         let builder = builder.clone();
         tokio::spawn(async move {
-            serve(stream, &builder, state.clone(), stop).await;
+            serve(stream, peer.ip(), &builder, state.clone(), stop).await;
             drop(permit);
             state.metrics.connections(state.open_connections());
         });
@@ -182,11 +182,14 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
 /// Serves one connection; on shutdown it finishes the current request, then closes politely.
 async fn serve(
     stream: TcpStream,
+    peer: IpAddr,
     builder: &http1::Builder,
     state: Arc<State>,
     stop: CancellationToken,
 ) {
-    let service = service_fn(move |request| {
+    let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        // Functions throttle per client address (auth's API-key guesses); the bridge is its source.
+        request.extensions_mut().insert(ClientAddr(peer));
         let state = state.clone();
         Box::pin(
             async move { Ok::<_, std::convert::Infallible>(proxy::handle(&state, request).await) },

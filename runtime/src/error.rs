@@ -26,6 +26,14 @@ pub enum ApiError {
     /// The input is well-formed but cannot be processed (422).
     #[error("{0}")]
     Unprocessable(String),
+    /// The caller made too many attempts; retry after `retry_after_secs` (429, `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was refused, worded for the caller.
+        message: String,
+        /// Seconds until an attempt may succeed again.
+        retry_after_secs: u64,
+    },
     /// Something broke on our side; the cause is logged, the caller sees a generic message (500).
     #[error("internal error")]
     Internal(String),
@@ -53,6 +61,7 @@ impl ApiError {
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::Unprocessable(_) => 422,
+            Self::TooManyRequests { .. } => 429,
             Self::Internal(_) => 500,
             Self::Unavailable(_) => 503,
             Self::Timeout(_) => 504,
@@ -70,9 +79,23 @@ impl ApiError {
             409 => Self::Conflict(message),
             413 => Self::PayloadTooLarge(message),
             422 => Self::Unprocessable(message),
+            429 => Self::TooManyRequests {
+                message,
+                retry_after_secs: 1,
+            },
             503 => Self::Unavailable(message),
             504 => Self::Timeout(message),
             _ => Self::Internal(message),
+        }
+    }
+
+    /// Seconds the caller should wait before retrying, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -20,6 +20,9 @@ pub fn encode_error(err: &ApiError) -> (HeaderMap, Bytes) {
         .collect();
     headers.insert(wire::ERROR_HEADER, message.as_str());
     headers.insert(wire::ERROR_CODE_HEADER, body.code.to_string().as_str());
+    if let Some(secs) = err.retry_after_secs() {
+        headers.insert(wire::RETRY_AFTER, secs.to_string().as_str());
+    }
     let payload = serde_json::to_vec(&body).unwrap_or_default();
     (headers, payload.into())
 }
@@ -47,6 +50,16 @@ pub fn decode(message: Message) -> Result<Bytes, ApiError> {
                 .ok_or(())
         })
         .unwrap_or_else(|()| "request failed".to_owned());
+    if code == 429 {
+        let retry_after_secs = headers
+            .get(wire::RETRY_AFTER)
+            .and_then(|v| v.as_str().trim().parse().ok())
+            .unwrap_or(1);
+        return Err(ApiError::TooManyRequests {
+            message: message_text,
+            retry_after_secs,
+        });
+    }
     Err(ApiError::from_code(code, message_text))
 }
 

@@ -18,6 +18,8 @@ pub struct Meta {
     pub token: Option<String>,
     /// W3C trace context, when the caller sent one.
     pub traceparent: Option<String>,
+    /// The HTTP client's IP address as the bridge saw it (`X-Client-Addr`), for throttling.
+    pub client_addr: Option<String>,
 }
 
 impl Meta {
@@ -40,6 +42,7 @@ impl Meta {
             request_id: get(wire::REQUEST_ID).unwrap_or_else(|| nuid::next().to_string()),
             token,
             traceparent: get(wire::TRACEPARENT),
+            client_addr: get(wire::CLIENT_ADDR),
         }
     }
 }

@@ -12,6 +12,10 @@ pub const AUTHORIZATION: &str = "Authorization";
 pub const REQUEST_ID: &str = "X-Request-Id";
 /// Absolute deadline of the request in unix epoch milliseconds; past it nobody waits for the reply.
 pub const DEADLINE: &str = "X-Deadline";
+/// Seconds a refused caller should wait, on 429 error replies (as in HTTP).
+pub const RETRY_AFTER: &str = "Retry-After";
+/// IP address of the HTTP client, set by the bridge so functions can throttle per client.
+pub const CLIENT_ADDR: &str = "X-Client-Addr";
 /// W3C trace context, forwarded so traces span HTTP and NATS hops.
 pub const TRACEPARENT: &str = "traceparent";
 
@@ -32,7 +36,7 @@ pub mod meta {
 /// JSON body of every error reply, mirroring the ADR-32 error headers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// HTTP-style status code (400, 401, 403, 404, 409, 413, 422, 500, 503, 504).
+    /// HTTP-style status code (400, 401, 403, 404, 409, 413, 422, 429, 500, 503, 504).
     pub code: u16,
     /// What went wrong, worded for the caller.
     pub message: String,

@@ -26,6 +26,9 @@ pub enum AuthError {
     /// The API key is unknown or revoked (403).
     #[error("the API key is invalid or revoked")]
     InvalidApiKey,
+    /// Too many failed attempts from this caller; retry after the given seconds (429).
+    #[error("too many failed attempts; retry in {0} s")]
+    TooManyAttempts(u64),
     /// The thing asked for does not exist (404).
     #[error("{0}")]
     NotFound(String),
@@ -47,6 +50,10 @@ impl From<AuthError> for ApiError {
                 ApiError::Unauthorized(message)
             }
             AuthError::InvalidApiKey => ApiError::Forbidden(message),
+            AuthError::TooManyAttempts(retry_after_secs) => ApiError::TooManyRequests {
+                message,
+                retry_after_secs,
+            },
             AuthError::UnknownUser(_) | AuthError::NotFound(_) => ApiError::NotFound(message),
             AuthError::Unavailable(cause) => {
                 tracing::warn!(%cause, "postgres unavailable");

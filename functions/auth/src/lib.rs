@@ -13,6 +13,7 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 pub use error::AuthError;

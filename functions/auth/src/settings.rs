@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::throttle::Limit;
+
 /// Where the auth function finds its stores and keys, and how long its tokens live.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -51,6 +53,15 @@ pub struct Settings {
     /// Seconds a valid API key stays cached in Redis (revocation deletes it sooner).
     #[arg(long, env = "APIKEY_CACHE_SECS", default_value_t = 30)]
     pub apikey_cache_secs: u64,
+    /// Failed API-key guesses one client address may make per window before it gets 429.
+    #[arg(long, env = "APIKEY_GUESS_LIMIT", default_value_t = 20)]
+    pub apikey_guess_limit: u32,
+    /// Length in seconds of the API-key guess window, and of the first lockout.
+    #[arg(long, env = "APIKEY_GUESS_WINDOW_SECS", default_value_t = 60)]
+    pub apikey_guess_window_secs: u64,
+    /// Ceiling in seconds of the doubling API-key lockouts.
+    #[arg(long, env = "APIKEY_GUESS_MAX_LOCKOUT_SECS", default_value_t = 3_600)]
+    pub apikey_guess_max_lockout_secs: u64,
     /// Email of the admin user created at start, when set with `SEED_ADMIN_PASSWORD`.
     #[arg(long, env = "SEED_ADMIN_EMAIL")]
     pub seed_admin_email: Option<String>,
@@ -83,6 +94,9 @@ impl Settings {
             access_token_ttl_secs: 3_600,
             refresh_token_ttl_secs: 604_800,
             apikey_cache_secs: 30,
+            apikey_guess_limit: 20,
+            apikey_guess_window_secs: 60,
+            apikey_guess_max_lockout_secs: 3_600,
             seed_admin_email: None,
             seed_admin_password: None,
             seed_api_key: None,
@@ -92,6 +106,15 @@ impl Settings {
     /// How long an access token lives.
     pub fn access_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    /// How many API-key guesses one client address gets.
+    pub fn apikey_guesses(&self) -> Limit {
+        Limit {
+            max_failures: self.apikey_guess_limit,
+            window: Duration::from_secs(self.apikey_guess_window_secs),
+            max_lockout: Duration::from_secs(self.apikey_guess_max_lockout_secs),
+        }
     }
 
     /// How long a refresh token lives.

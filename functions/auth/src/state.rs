@@ -8,6 +8,7 @@ use crate::password::Passwords;
 use crate::seed;
 use crate::settings::Settings;
 use crate::store::AuthStore;
+use crate::throttle::Throttle;
 use crate::tokens::TokenKeys;
 
 /// Shared state registered with the runtime; cheap to clone.
@@ -21,6 +22,8 @@ pub struct AuthState {
     pub tokens: Arc<TokenKeys>,
     /// Argon2id.
     pub passwords: Passwords,
+    /// Failed `auth.apikey.verify` guesses per client address.
+    pub apikey_guesses: Throttle,
 }
 
 impl AuthState {
@@ -42,11 +45,19 @@ impl AuthState {
             settings.access_ttl(),
         )
         .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
+        let apikey_guesses = Throttle::connect(
+            &settings.redis_url,
+            &settings.redis_prefix,
+            "apikey",
+            settings.apikey_guesses(),
+        )
+        .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
         let state = Self {
             store,
             cache,
             tokens,
             passwords,
+            apikey_guesses,
         };
         seed::run(&state, settings)
             .await

@@ -1,5 +1,7 @@
 //! Runtime overhead: round trips/s of the runtime's echo handler against the same echo written on bare
-//! async-nats, on one private nats-server in one run; plus the idle memory of a function process.
+//! async-nats, on one private nats-server in one run; the same echo on a second nats-server with the
+//! shipped users and permissions (`nats/nats.conf`), service and load client each signed in as its
+//! own user; plus the idle memory of a function process.
 //!
 //! `scripts/bench-runtime` runs it in release mode. Absolute figures on a 2-core machine are noise; the
 //! ratio is the result.
@@ -37,6 +39,15 @@ async fn serve_bare_echo(client: async_nats::Client, subject: &'static str, type
             let _ = client.publish(reply, payload).await;
         }
     });
+}
+
+/// The demo echo under a subject the shipped permissions let `auth` serve and `bridge` call, so the
+/// authenticated run measures the same handler code with NATS users and permissions on.
+#[runtime::handler(subject = "auth.apikey.verify")]
+async fn echo_as_auth(
+    runtime::Json(input): runtime::Json<demo::Echo>,
+) -> Result<demo::Echo, runtime::ApiError> {
+    Ok(input)
 }
 
 async fn measure(client: &async_nats::Client, subject: &str) -> LoadReport {
@@ -87,24 +98,37 @@ async fn main() {
     serve_bare_echo(server_side.clone(), "bare.echo", true).await;
     serve_bare_echo(server_side, "bare.bytes", false).await;
 
+    let secured = NatsServer::secured();
+    let secured_config = runtime::Config {
+        only: vec!["auth.apikey.verify".into()],
+        ..runtime::Config::with_nats_url(secured.url())
+    };
+    let secured_running = runtime::Service::new("auth", "0.1.0")
+        .config(secured_config)
+        .start(secured.connect_as("auth").await)
+        .await
+        .expect("authenticated echo starts");
+    let secured_load = secured.connect_as("bridge").await;
+
     // Warm every path, then alternate rounds so drift on the machine hits all alike.
     let subjects = [
-        ("runtime echo", "demo.echo"),
-        ("bare typed echo", "bare.echo"),
-        ("bare byte copy", "bare.bytes"),
+        ("runtime echo", "demo.echo", &load_side),
+        ("bare typed echo", "bare.echo", &load_side),
+        ("bare byte copy", "bare.bytes", &load_side),
+        ("runtime echo+auth", "auth.apikey.verify", &secured_load),
     ];
-    let mut totals = [(0u64, 0f64); 3];
-    for (_, subject) in subjects {
-        measure(&load_side, subject).await;
+    let mut totals = [(0u64, 0f64); 4];
+    for (_, subject, client) in subjects {
+        measure(client, subject).await;
     }
     println!(
         "{WORKERS} concurrent requesters, {ROUNDS} alternating rounds of {ROUND:?}, payload {} bytes",
         PAYLOAD.len()
     );
     for round in 1..=ROUNDS {
-        for (index, (label, subject)) in subjects.iter().enumerate() {
-            let report = measure(&load_side, subject).await;
-            println!("round {round}  {label:<16} {report}");
+        for (index, (label, subject, client)) in subjects.iter().enumerate() {
+            let report = measure(client, subject).await;
+            println!("round {round}  {label:<17} {report}");
             totals[index].0 += report.ok;
             totals[index].1 += report.elapsed.as_secs_f64();
         }
@@ -120,7 +144,14 @@ async fn main() {
         "runtime/bare byte copy throughput ratio:  {:.3} (the cost of JSON plus the runtime)",
         rps[0] / rps[2]
     );
+    println!(
+        "authenticated/unauthenticated runtime echo throughput ratio: {:.3} ({:.0} vs {:.0} req/s; target >= 0.95)",
+        rps[3] / rps[0],
+        rps[3],
+        rps[0]
+    );
     running.shutdown().await.expect("drains");
+    secured_running.shutdown().await.expect("drains");
 
     let rss = idle_rss_kib(&nats);
     println!(

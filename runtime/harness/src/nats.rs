@@ -75,6 +75,9 @@ impl NatsServer {
             .arg(dir.join("server.conf"))
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", "0", "-sd"])
             .arg(dir.join("js"))
+            // A pid file of its own, so lame-duck tests can signal it (`nats-server --signal ldm=`).
+            .arg("-P")
+            .arg(dir.join("nats.pid"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         for (user, _) in USERS {
