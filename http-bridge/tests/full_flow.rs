@@ -68,6 +68,8 @@ async fn signup_to_published_blog_over_http() {
             ("MONGODB_DB", prefix.clone()),
             ("REDIS_URL", harness::redis_url()),
             ("REDIS_PREFIX", format!("{prefix}:blog:")),
+            // Blog's guard checks every token's signature with auth's public key.
+            ("JWT_PUBLIC_KEY_PATH", public.display().to_string()),
         ],
     );
     setup.wait_for_route("/blog/editor/publish/id/:id").await;
