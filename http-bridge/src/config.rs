@@ -12,7 +12,7 @@ pub struct Config {
     pub addr: SocketAddr,
     /// How to reach NATS: servers, credentials, TLS (shared with the functions).
     #[command(flatten)]
-    pub connection: runtime::connect::Connection,
+    pub connection: runtime::Connection,
     /// How long a handler may take before the client gets 504.
     #[arg(long, env = "BRIDGE_TIMEOUT_MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
@@ -47,8 +47,8 @@ pub struct Config {
     #[arg(long, env = "APIKEY_CACHE_SECS", default_value_t = 10)]
     pub apikey_cache_secs: u64,
     /// `text` or `json` log lines.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = runtime::config::LogFormat::Text)]
-    pub log_format: runtime::config::LogFormat,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = runtime::LogFormat::Text)]
+    pub log_format: runtime::LogFormat,
 }
 
 impl Config {
@@ -56,7 +56,7 @@ impl Config {
     pub fn local(nats_url: impl Into<String>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            connection: runtime::connect::Connection::plain(nats_url),
+            connection: runtime::Connection::plain(nats_url),
             timeout_ms: 10_000,
             max_body_bytes: 1024 * 1024,
             max_in_flight: 1024,
@@ -68,7 +68,7 @@ impl Config {
             max_connections: 4096,
             drain_bytes: 64 * 1024,
             apikey_cache_secs: 10,
-            log_format: runtime::config::LogFormat::Text,
+            log_format: runtime::LogFormat::Text,
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::connection::State;
 use futures::StreamExt;
-use runtime::service::discovery::InfoResponse;
+use runtime::wire::discovery::InfoResponse;
 
 use crate::metrics::Metrics;
 use crate::registry::Registry;

@@ -6,12 +6,12 @@ use http_bridge::{Bridge, Config};
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();
-    runtime::logging::init(config.log_format);
+    runtime::init_logging(config.log_format);
     let client = config.connection.connect("http-bridge").await?;
     let running = Bridge::start(config, client)
         .await
         .map_err(|err| runtime::Error::startup("cannot listen", err))?;
-    runtime::drain::shutdown_signal().await;
+    runtime::shutdown_signal().await;
     tracing::info!("shutdown requested; finishing in-flight requests");
     running.shutdown().await;
     Ok(())

@@ -295,8 +295,7 @@ async fn forward(
             headers.insert(name, value);
         }
     }
-    let reply =
-        runtime::reply::request(&state.client, &route.subject, headers, input, timeout).await?;
+    let reply = runtime::request(&state.client, &route.subject, headers, input, timeout).await?;
     Ok((
         StatusCode::OK,
         "application/json",

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use runtime::service::discovery::InfoResponse;
+use runtime::wire::discovery::InfoResponse;
 use runtime::wire::meta;
 
 use crate::routes::{Route, RouteTable};

@@ -19,7 +19,7 @@ fn deadline_in(offset_ms: i64) -> HeaderMap {
 }
 
 async fn ask(setup: &Setup, headers: HeaderMap, body: &str) -> Result<bytes::Bytes, ApiError> {
-    runtime::reply::request(
+    runtime::request(
         &setup.client,
         "t.sleep",
         headers,

@@ -154,10 +154,10 @@ async fn bad_credentials_error_says_so() {
     let nats = NatsServer::secured();
     let wrong = std::env::temp_dir().join(format!("wrong-{}.password", nuid_like()));
     std::fs::write(&wrong, "not-the-password").unwrap();
-    let connection = runtime::connect::Connection {
+    let connection = runtime::Connection {
         user: Some("blog".into()),
         password_file: Some(wrong.clone()),
-        ..runtime::connect::Connection::plain(nats.url())
+        ..runtime::Connection::plain(nats.url())
     };
     let started = std::time::Instant::now();
     let err = connection.connect("blog").await.unwrap_err();
@@ -170,11 +170,11 @@ async fn bad_credentials_error_says_so() {
 #[tokio::test]
 async fn own_credentials_connect_through_the_runtime_settings() {
     let nats = NatsServer::secured();
-    let connection = runtime::connect::Connection {
+    let connection = runtime::Connection {
         nats_url: format!("nats://127.0.0.1:1,{}", nats.url()),
         user: Some("operator".into()),
         password_file: Some(nats.password_file("operator")),
-        ..runtime::connect::Connection::plain("")
+        ..runtime::Connection::plain("")
     };
     let client = connection.connect("operator").await.expect("connects");
     // Discovery is allowed to the operator; with nothing serving, the server says no responders.
@@ -265,16 +265,16 @@ async fn tls_connection_works_with_a_ca_made_in_the_test() {
         dir.display()
     );
     let nats = NatsServer::secured_with(&[tls.as_str()]);
-    let connection = runtime::connect::Connection {
+    let connection = runtime::Connection {
         user: Some("operator".into()),
         password_file: Some(nats.password_file("operator")),
         tls_ca: Some(dir.join("ca.pem")),
         tls_required: true,
-        ..runtime::connect::Connection::plain(nats.url())
+        ..runtime::Connection::plain(nats.url())
     };
     let client = connection.connect("operator").await.expect("TLS connect");
     assert!(!answered(&client, "$SRV.PING").await);
-    let untrusted = runtime::connect::Connection {
+    let untrusted = runtime::Connection {
         tls_ca: None,
         ..connection.clone()
     };

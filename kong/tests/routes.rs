@@ -24,7 +24,7 @@ fn every_handler_route_is_reachable_through_kong() {
     assert_eq!(services.len(), 2);
     let kong = kong();
 
-    let declared: Vec<_> = runtime::registry::HANDLERS
+    let declared: Vec<_> = runtime::handlers()
         .iter()
         .filter_map(|def| def.http)
         .collect();

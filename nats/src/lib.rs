@@ -11,8 +11,8 @@ use contracts::auth::{
     APIKEY_REVOKED as APIKEY_REVOKED_SUBJECT, APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT,
     TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT,
 };
-use runtime::connect::inbox_prefix;
-use runtime::registry::{Access, HandlerDef};
+use runtime::wire::inbox_prefix;
+use runtime::{Access, HandlerDef};
 
 /// Where the generated file lives, relative to the workspace root.
 pub const PERMISSIONS_PATH: &str = "nats/permissions.conf";

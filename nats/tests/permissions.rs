@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use nats_config::{AUTH, BLOG, BRIDGE, OPERATOR, PERMISSIONS_PATH, owner, permissions};
-use runtime::registry::HANDLERS;
 
 fn linked() {
     // Naming the functions links their handlers into this test binary's registry.
@@ -15,7 +14,7 @@ fn linked() {
 #[test]
 fn permissions_conf_follows_the_handler_registry() {
     linked();
-    let expected = nats_config::permissions_conf(&HANDLERS);
+    let expected = nats_config::permissions_conf(runtime::handlers());
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root")
@@ -35,11 +34,11 @@ fn permissions_conf_follows_the_handler_registry() {
 #[test]
 fn every_handler_belongs_to_a_function_that_may_serve_it() {
     linked();
-    for def in HANDLERS.iter() {
+    for def in runtime::handlers().iter() {
         let user = owner(def).unwrap_or_else(|| {
             panic!("{} ({}) is in no function crate", def.subject, def.location)
         });
-        let own = permissions(user, &HANDLERS);
+        let own = permissions(user, runtime::handlers());
         assert!(
             own.subscribe.contains(def.subject),
             "{} may not serve {}",
@@ -51,7 +50,7 @@ fn every_handler_belongs_to_a_function_that_may_serve_it() {
             continue; // events fan out to every interested user; only requests have one owner
         }
         for other in [AUTH, BLOG].into_iter().filter(|u| *u != user) {
-            let could = permissions(other, &HANDLERS)
+            let could = permissions(other, runtime::handlers())
                 .subscribe
                 .into_iter()
                 .any(|s| {
@@ -70,9 +69,9 @@ fn every_handler_belongs_to_a_function_that_may_serve_it() {
 #[test]
 fn the_bridge_may_publish_only_http_subjects_and_discovery() {
     linked();
-    let bridge = permissions(BRIDGE, &HANDLERS);
+    let bridge = permissions(BRIDGE, runtime::handlers());
     for subject in &bridge.publish {
-        let http = HANDLERS
+        let http = runtime::handlers()
             .iter()
             .any(|d| d.subject == subject && d.http.is_some());
         assert!(
@@ -93,7 +92,7 @@ fn the_bridge_may_publish_only_http_subjects_and_discovery() {
 #[test]
 fn functions_may_answer_discovery_only_under_their_own_name() {
     linked();
-    let blog = permissions(BLOG, &HANDLERS);
+    let blog = permissions(BLOG, runtime::handlers());
     assert!(
         !blog
             .subscribe
@@ -101,11 +100,11 @@ fn functions_may_answer_discovery_only_under_their_own_name() {
             .any(|s| s.contains("auth") && s.starts_with("$SRV"))
     );
     assert!(!blog.subscribe.contains("$SRV.>"));
-    let operator = permissions(OPERATOR, &HANDLERS);
+    let operator = permissions(OPERATOR, runtime::handlers());
     assert!(!operator.responds);
     assert!(operator.publish.iter().all(|s| {
         s == "$SRV.>"
-            || HANDLERS
+            || runtime::handlers()
                 .iter()
                 .any(|d| d.subject == s && matches!(d.http, Some(("GET", _))))
     }));

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::connect::Connection;
+
 /// Settings every function binary shares; flatten into a function's own `clap::Parser`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -27,8 +29,6 @@ pub struct Config {
     #[arg(long)]
     pub check: bool,
 }
-
-pub use crate::connect::{Connection, DEFAULT_NATS_URL};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,26 +7,31 @@
 //! async fn create(ctx: Ctx, caller: Caller, input: CreateBlog) -> Result<PrivateBlog, ApiError> { .. }
 //! ```
 
-pub mod authorize;
-pub mod config;
-pub mod connect;
-pub mod ctx;
-pub mod drain;
-pub mod error;
-pub mod extract;
-pub mod logging;
-pub mod registry;
-pub mod reply;
-pub mod request;
-pub mod service;
+#![deny(missing_docs)]
+
+mod authorize;
+mod config;
+mod connect;
+mod ctx;
+mod drain;
+mod error;
+mod extract;
+mod logging;
+mod registry;
+mod reply;
+mod request;
+mod service;
 pub mod wire;
 
 pub use authorize::Authorize;
-pub use config::Config;
+pub use config::{Config, LogFormat};
+pub use connect::Connection;
 pub use ctx::Ctx;
+pub use drain::shutdown_signal;
 pub use error::{ApiError, Error};
 pub use extract::{FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
-pub use registry::{Access, HandlerDef};
+pub use logging::init as init_logging;
+pub use registry::{Access, HandlerDef, QueueGroup, handlers};
 pub use reply::request;
 pub use request::Meta;
 pub use runtime_macros::handler;

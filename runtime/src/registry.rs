@@ -12,6 +12,12 @@ use crate::extract::{Need, Parts};
 #[linkme::distributed_slice]
 pub static HANDLERS: [HandlerDef];
 
+/// Every handler linked into this binary, for tools that generate config from them (NATS
+/// permissions, Kong routes); a service serves the ones its `--only` selects.
+pub fn handlers() -> &'static [HandlerDef] {
+    &HANDLERS
+}
+
 /// Who may call a handler, derived by the attribute from its roles and arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

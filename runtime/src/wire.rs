@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::connect::inbox_prefix;
+pub use crate::reply::encode_error;
+pub use crate::service::discovery;
+
 /// ADR-32 header carrying the error message of a failed request.
 pub const ERROR_HEADER: &str = "Nats-Service-Error";
 /// ADR-32 header carrying the HTTP-style status code of a failed request.

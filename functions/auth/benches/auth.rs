@@ -40,7 +40,7 @@ async fn request(
     subject: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
-    let reply = runtime::reply::request(
+    let reply = runtime::request(
         client,
         subject,
         Default::default(),
@@ -55,7 +55,7 @@ async fn request(
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // Log set-up as in a function process, so per-request spans cost what they cost in production.
-    runtime::logging::init(runtime::config::LogFormat::Text);
+    runtime::init_logging(runtime::LogFormat::Text);
     let harness::KeyPair { private, public } = harness::rsa_key_pair("auth_bench_keys");
     let mut settings = Settings::local(
         harness::fresh_postgres_database(),

@@ -16,7 +16,7 @@ struct Cli {
 async fn main() -> Result<(), runtime::Error> {
     let cli = Cli::parse();
     // Installed first so start-up (migrations, seeding) is logged too.
-    runtime::logging::init(cli.runtime.log_format);
+    runtime::init_logging(cli.runtime.log_format);
     if cli.runtime.check {
         return auth::service().config(cli.runtime).run().await;
     }

@@ -64,7 +64,7 @@ async fn seed(settings: &blog::Settings) -> String {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    runtime::logging::init(runtime::config::LogFormat::Text);
+    runtime::init_logging(runtime::LogFormat::Text);
     let nats = NatsServer::start();
     let load = async_nats::connect(nats.url()).await.expect("connect");
     let only = |subjects: &[&str]| runtime::Config {

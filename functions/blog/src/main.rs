@@ -15,7 +15,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let cli = Cli::parse();
-    runtime::logging::init(cli.runtime.log_format);
+    runtime::init_logging(cli.runtime.log_format);
     if cli.runtime.check {
         return blog::service().config(cli.runtime).run().await;
     }

@@ -210,7 +210,7 @@ async fn author_rename_event_updates_their_blogs() {
 
     let event =
         json!({"userId": "u-author", "name": "Renamed Author", "profilePicUrl": "https://p/x.png"});
-    let _ = runtime::reply::request(
+    let _ = runtime::request(
         &world.client,
         "auth.events.user.updated",
         Default::default(),

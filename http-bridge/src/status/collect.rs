@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use runtime::service::discovery::StatsResponse;
+use runtime::wire::discovery::StatsResponse;
 use runtime::wire::meta;
 use serde::Serialize;
 

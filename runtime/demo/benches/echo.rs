@@ -82,7 +82,7 @@ fn idle_rss_kib(nats: &NatsServer) -> u64 {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // Log set-up as in a function process, so per-request spans cost what they cost in production.
-    runtime::logging::init(runtime::config::LogFormat::Text);
+    runtime::init_logging(runtime::LogFormat::Text);
     let nats = NatsServer::start();
     let server_side = async_nats::connect(nats.url()).await.expect("connect");
     let load_side = async_nats::connect(nats.url()).await.expect("connect");

@@ -15,6 +15,6 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let cli = Cli::parse();
-    runtime::logging::init(cli.runtime.log_format);
+    runtime::init_logging(cli.runtime.log_format);
     demo::service(&cli.guard).config(cli.runtime).run().await
 }

@@ -9,7 +9,7 @@ use common::Bus;
 use contracts::auth::{TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TokenRevoked, TokenVerifyRequest};
 use contracts::{Caller, CallerUser};
 use futures::StreamExt;
-use runtime::{ApiError, reply};
+use runtime::ApiError;
 
 fn caller(token: &str) -> Option<Caller> {
     let roles: &[&str] = match token {
@@ -62,7 +62,7 @@ async fn stand_in_auth(bus: &Bus) -> Arc<AtomicUsize> {
                     match found {
                         Some(caller) => client.publish(reply_to, serde_json::to_vec(&caller).expect("json").into()).await,
                         None => {
-                            let (headers, body) = reply::encode_error(&ApiError::Unauthorized("unknown token".into()));
+                            let (headers, body) = runtime::wire::encode_error(&ApiError::Unauthorized("unknown token".into()));
                             client.publish_with_headers(reply_to, headers, body).await
                         }
                     }

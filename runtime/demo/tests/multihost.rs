@@ -205,7 +205,7 @@ async fn load_until(
             tasks.push(tokio::spawn(async move {
                 let (mut ok, mut failed) = (0u64, Vec::new());
                 while !stop.load(Ordering::Relaxed) {
-                    match runtime::reply::request(
+                    match runtime::request(
                         &client,
                         "demo.echo",
                         Default::default(),
@@ -251,7 +251,7 @@ async fn steady_load_is_served_on_every_host_in_even_shares() {
     let outcomes: Vec<bool> = futures::stream::iter((0..per_node * HOSTS).map(|n| {
         let client = clients[n % HOSTS].clone();
         async move {
-            runtime::reply::request(
+            runtime::request(
                 &client,
                 "demo.echo",
                 Default::default(),
@@ -340,7 +340,7 @@ async fn host_killed_under_load_fails_only_in_flight_requests_and_service_is_bac
                 let mut outcomes = Vec::new();
                 while start.elapsed() < run_for {
                     let sent = start.elapsed();
-                    let ok = runtime::reply::request(
+                    let ok = runtime::request(
                         &client,
                         "demo.echo",
                         Default::default(),

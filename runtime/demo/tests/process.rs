@@ -60,7 +60,7 @@ async fn only_flag_serves_exactly_the_selected_subjects() {
     // `demo.s*` is not a NATS pattern for `demo.sleep`/`demo.slow`; only whole-token wildcards match.
     // Fan-out handlers are always served: they keep replica-local state current.
     assert_eq!(endpoints(&client).await, vec!["demo.echo", "demo.fanout"]);
-    let err = runtime::reply::request(
+    let err = runtime::request(
         &client,
         "demo.panic",
         Default::default(),
@@ -103,7 +103,7 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
             let client = client.clone();
             tokio::spawn(async move {
                 let body = format!(r#"{{"ms": {}}}"#, 400 + i * 4);
-                runtime::reply::request(
+                runtime::request(
                     &client,
                     "demo.slow",
                     Default::default(),
@@ -223,7 +223,7 @@ async fn service_reconnects_after_nats_restarts() {
 
     let start = Instant::now();
     loop {
-        let reply = runtime::reply::request(
+        let reply = runtime::request(
             &fresh,
             "demo.echo",
             Default::default(),
@@ -264,7 +264,7 @@ async fn json_log_lines_carry_subject_and_request_id() {
 
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("X-Request-Id", "req-42");
-    let err = runtime::reply::request(
+    let err = runtime::request(
         &client,
         "demo.panic",
         headers,

@@ -93,7 +93,7 @@ impl Service {
 
     /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
     ///
-    /// Logging is the binary's to install (`runtime::logging::init`), before its own start-up work.
+    /// Logging is the binary's to install (`runtime::init_logging`), before its own start-up work.
     pub async fn run(self) -> Result<(), Error> {
         if self.config.check {
             return check(&self.config, &self.name).await;

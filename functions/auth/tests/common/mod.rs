@@ -124,7 +124,7 @@ impl Auth {
         headers: HeaderMap,
         body: Value,
     ) -> Result<Value, ApiError> {
-        let reply = runtime::reply::request(
+        let reply = runtime::request(
             &self.client,
             subject,
             headers,

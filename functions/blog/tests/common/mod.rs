@@ -9,7 +9,7 @@ use contracts::auth::TokenVerifyRequest;
 use contracts::{Caller, CallerUser};
 use futures::StreamExt;
 use harness::NatsServer;
-use runtime::{ApiError, Running, reply};
+use runtime::{ApiError, Running};
 use serde_json::{Value, json};
 
 /// Who each test token stands for: (token, user id, roles).
@@ -66,8 +66,9 @@ impl World {
                             .await
                     }
                     None => {
-                        let (headers, body) =
-                            reply::encode_error(&ApiError::Unauthorized("unknown token".into()));
+                        let (headers, body) = runtime::wire::encode_error(&ApiError::Unauthorized(
+                            "unknown token".into(),
+                        ));
                         responder
                             .publish_with_headers(reply_to, headers, body)
                             .await
@@ -120,7 +121,7 @@ impl World {
         if let Some(token) = token {
             headers.insert("Authorization", format!("Bearer {token}").as_str());
         }
-        let reply = reply::request(
+        let reply = runtime::request(
             &self.client,
             subject,
             headers,

@@ -62,7 +62,7 @@ impl Bus {
         headers: HeaderMap,
         body: &str,
     ) -> Result<Value, ApiError> {
-        let reply = runtime::reply::request(
+        let reply = runtime::request(
             &self.client,
             subject,
             headers,
