@@ -2,15 +2,19 @@
 //!
 //! A server the harness cannot start or reach is a loud panic, never a silent skip.
 
+mod http_client;
 mod keys;
 mod load;
 mod nats;
 pub mod netns;
 mod process;
 mod stores;
+mod world;
 
+pub use http_client::{Http, HttpReply};
 pub use keys::{KeyPair, rsa_key_pair};
 pub use load::{LoadReport, nats_load};
 pub use nats::NatsServer;
-pub use process::{Process, free_port, wait_for_port};
+pub use process::{Process, binary, example, free_port, wait_for_port};
 pub use stores::{fresh_postgres_database, mongodb_url, redis_url, unique_name};
+pub use world::{Body, World, assert_error};

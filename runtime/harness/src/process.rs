@@ -1,6 +1,7 @@
-//! Child processes that die with the test, and port helpers.
+//! Child processes that die with the test, the workspace binaries they run, and port helpers.
 
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -91,4 +92,47 @@ impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A workspace binary next to the running test executable (`target/<profile>/<name>`); panics,
+/// naming the build command, when it is missing.
+///
+/// `cargo test --workspace` builds every binary before it runs a test; a test run alone says what
+/// to build rather than skip.
+pub fn binary(name: &str) -> PathBuf {
+    let path = profile_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --bin {name}` (cargo test --workspace does)",
+        path.display()
+    );
+    path
+}
+
+/// An example next to the running test executable (`target/<profile>/examples/<name>`), built from
+/// `source`; panics, naming the build command, when it is missing or older than its source.
+///
+/// `cargo test -p <crate>` builds the crate's examples before it runs a test.
+pub fn example(name: &str, source: &Path) -> PathBuf {
+    let path = profile_dir().join("examples").join(name);
+    let built = std::fs::metadata(&path).and_then(|m| m.modified());
+    let written = std::fs::metadata(source)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", source.display()));
+    assert!(
+        built.is_ok_and(|built| built >= written),
+        "{} is missing or older than {}: build it with `cargo build --example {name}` (cargo test does)",
+        path.display(),
+        source.display()
+    );
+    path
+}
+
+/// `target/<profile>`: test executables run from its `deps` folder.
+fn profile_dir() -> PathBuf {
+    let test = std::env::current_exe().expect("the test executable's path");
+    test.parent()
+        .and_then(Path::parent)
+        .expect("the test executable sits in target/<profile>/deps")
+        .to_path_buf()
 }
