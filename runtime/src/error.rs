@@ -3,6 +3,34 @@
 use crate::wire::ErrorBody;
 
 /// A failed request as the caller sees it: a status code and a message saying what was wrong.
+///
+/// A function keeps its own error enum and converts it here, in one place:
+///
+/// ```
+/// use runtime::ApiError;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// enum ShopError {
+///     #[error("item '{0}' is sold out")]
+///     SoldOut(String),
+///     #[error("database: {0}")]
+///     Database(String),
+/// }
+///
+/// impl From<ShopError> for ApiError {
+///     fn from(err: ShopError) -> Self {
+///         match err {
+///             ShopError::SoldOut(_) => ApiError::Conflict(err.to_string()),
+///             // The cause is logged; the caller sees only "internal error".
+///             ShopError::Database(_) => ApiError::internal(err),
+///         }
+///     }
+/// }
+///
+/// let err = ApiError::from(ShopError::SoldOut("mug".into()));
+/// assert_eq!((err.code(), err.to_string()), (409, "item 'mug' is sold out".to_owned()));
+/// assert_eq!(ApiError::from(ShopError::Database("down".into())).body().message, "internal error");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The input is malformed or breaks a rule (400).

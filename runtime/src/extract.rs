@@ -65,6 +65,28 @@ impl Need {
 }
 
 /// A handler argument taken from the request's parts (like axum's `FromRequestParts`).
+///
+/// ```
+/// use runtime::{ApiError, FromRequestParts, Parts, handler};
+///
+/// /// The HTTP client's address as the bridge saw it; a request without one is refused.
+/// struct ClientAddr(String);
+///
+/// impl FromRequestParts for ClientAddr {
+///     fn from_request_parts(parts: &Parts) -> Result<Self, ApiError> {
+///         let addr = parts.meta().client_addr.clone();
+///         addr.map(ClientAddr)
+///             .ok_or_else(|| ApiError::BadRequest("no client address".into()))
+///     }
+/// }
+///
+/// /// Say where the request came from.
+/// #[handler(subject = "echo.addr")]
+/// async fn addr(ClientAddr(addr): ClientAddr) -> Result<String, ApiError> {
+///     Ok(addr)
+/// }
+/// # fn main() {}
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler argument here",
     label = "not an extractor",

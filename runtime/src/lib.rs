@@ -1,11 +1,19 @@
-//! Serverless-style handler functions on NATS: write an `async fn`, put `#[handler]` on it, and
-//! the runtime serves it as an ADR-32 micro-service endpoint in a queue group.
+//! Serverless-style handler functions on NATS: write an `async fn`, put [`#[handler]`](handler) on
+//! it, and the runtime serves it as an ADR-32 micro-service endpoint in a queue group.
 //!
-//! ```ignore
-//! /// Create a draft owned by the caller.
-//! #[runtime::handler(subject = "blog.author.create", http = "POST /blog/author", roles = ["AUTHOR"])]
-//! async fn create(ctx: Ctx, caller: Caller, input: CreateBlog) -> Result<PrivateBlog, ApiError> { .. }
+//! A complete function, `examples/greeter.rs` (`cargo run -p runtime --example greeter`):
+//!
+//! ```no_run
+#![doc = include_str!("../examples/greeter.rs")]
 //! ```
+//!
+//! - Every handler argument is an extractor: [`FromRequestParts`] for all but the last (shared
+//!   [`State`], the request's [`Meta`], the service's [`Ctx`], a caller resolved by an
+//!   [`Authorize`]), [`FromRequest`] for the last ([`Json`] input). What each needs is checked when
+//!   the [`Service`] starts.
+//! - A handler's error converts into [`ApiError`], which travels as ADR-32 error headers plus a
+//!   JSON body ([`wire`]); [`request`] turns such a reply back into the typed error.
+//! - Every replica of a service joins the same queue groups; run more to share the load.
 
 #![deny(missing_docs)]
 
@@ -34,6 +42,24 @@ pub use logging::init as init_logging;
 pub use registry::{Access, HandlerDef, QueueGroup, handlers};
 pub use reply::request;
 pub use request::Meta;
+/// Registers an `async fn` as an endpoint of every [`Service`] in the binary.
+///
+/// Options: `subject` (required), `http = "METHOD /path/:param"` (the bridge's route),
+/// `roles = [..]` (a caller needs one; ADMIN passes every check), `queue_group = ".."` or
+/// `no_queue_group` (every replica hears every message), `timeout_ms` (504 past it) and
+/// `concurrency` (503 at once past it). The doc comment is published as endpoint metadata.
+///
+/// ```
+/// use runtime::{ApiError, Ctx, handler};
+///
+/// /// Evict this replica's cached copies; every replica hears it.
+/// #[handler(subject = "catalog.events.changed", no_queue_group, timeout_ms = 1000)]
+/// async fn changed(ctx: Ctx) -> Result<(), ApiError> {
+///     tracing::info!(service = ctx.service(), "evicting");
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
 pub use runtime_macros::handler;
 pub use service::{Running, Service};
 

@@ -64,6 +64,24 @@ pub fn decode(message: Message) -> Result<Bytes, ApiError> {
 }
 
 /// Sends a request and reads its reply; no responders is 503 at once, silence past `timeout` 504.
+///
+/// An error reply comes back as the [`ApiError`] the handler returned:
+///
+/// ```no_run
+/// # async fn call(client: async_nats::Client) {
+/// use std::time::Duration;
+///
+/// let reply = runtime::request(
+///     &client,
+///     "greet.hello",
+///     async_nats::HeaderMap::new(),
+///     r#"{"name":""}"#.into(),
+///     Duration::from_secs(2),
+/// )
+/// .await;
+/// assert_eq!(reply.unwrap_err().code(), 400);
+/// # }
+/// ```
 pub async fn request(
     client: &async_nats::Client,
     subject: &str,

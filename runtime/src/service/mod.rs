@@ -27,6 +27,23 @@ use discovery::{
 use endpoint::{Endpoint, Shared};
 
 /// Builder for one function's service; `run` serves it until SIGTERM.
+///
+/// A binary's `main` calls [`Service::run`]; tests and embedders start it on a client of their own:
+///
+/// ```no_run
+/// # async fn serve() -> Result<(), runtime::Error> {
+/// let config = runtime::Config::with_nats_url("nats://127.0.0.1:4222");
+/// let client = async_nats::connect(&config.connection.nats_url)
+///     .await
+///     .map_err(|err| runtime::Error::Nats(err.to_string()))?;
+/// let running = runtime::Service::new("greeter", "1.0.0")
+///     .config(config)
+///     .start(client)
+///     .await?;
+/// println!("{} serves {:?}", running.id(), running.subjects());
+/// running.shutdown().await
+/// # }
+/// ```
 pub struct Service {
     name: String,
     version: String,
