@@ -2,8 +2,7 @@
 //! a private nats-server, answers real requests and drains on SIGTERM.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::{Process, World, assert_error};
 use serde_json::json;
@@ -24,35 +23,14 @@ fn the_readme_shows_the_example_verbatim() {
     );
 }
 
-/// Waits until the service answers its own PING, i.e. every endpoint is subscribed.
-async fn wait_until_serving(world: &World, name: &str) {
-    let started = Instant::now();
-    let subject = format!("$SRV.PING.{name}");
-    while world
-        .client
-        .request(subject.clone(), "".into())
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{name} did not answer {subject} within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_example_serves_its_handlers_and_drains_on_sigterm() {
     let world = World::start().await;
     let mut greeter = Process::spawn(
         "greeter",
-        Command::new(harness::example("greeter", &source()))
-            .env("NATS_URL", world.nats.url())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null()),
+        &mut world.command(harness::example("greeter", &source())),
     );
-    wait_until_serving(&world, "greeter").await;
+    world.wait_for_service("greeter").await;
 
     let hello = world.call("greet.hello", json!({"name": "Ada"})).await;
     let nameless = world.call("greet.hello", json!({"name": " "})).await;

@@ -1,15 +1,15 @@
 //! Handler arguments go through the public extractor traits, and what they need is checked at start.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use harness::NatsServer;
+use harness::World;
 use runtime::{
-    Access, ApiError, Authorize, Config, Error, FromRequestParts, HandlerDef, Identity, Json,
+    Access, ApiError, Authorize, Error, FromRequestParts, HandlerDef, Identity, Json,
     Meta as RequestMeta, Parts, Running, Service, State, handler,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// A user type that happens to share its name with the runtime's `Meta`.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -73,57 +73,33 @@ impl Authorize for TokenIsTenant {
 }
 
 async fn start(
-    nats: &NatsServer,
+    world: &World,
     only: &str,
     tune: impl FnOnce(Service) -> Service,
 ) -> Result<Running, Error> {
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    let config = Config {
-        only: vec![only.to_owned()],
-        ..Config::with_nats_url(nats.url())
-    };
-    tune(Service::new("extractors", "0.1.0").config(config))
-        .start(client)
+    tune(Service::new("extractors", "0.1.0").config(world.config(&[only])))
+        .start(world.client.clone())
         .await
-}
-
-async fn call(
-    nats: &NatsServer,
-    subject: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Result<String, ApiError> {
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    let mut headers = async_nats::HeaderMap::new();
-    if let Some(token) = token {
-        headers.insert("Authorization", format!("Bearer {token}").as_str());
-    }
-    let reply = runtime::request(
-        &client,
-        subject,
-        headers,
-        body.to_owned().into(),
-        Duration::from_secs(2),
-    )
-    .await?;
-    Ok(String::from_utf8(reply.to_vec()).expect("utf-8 reply"))
 }
 
 #[tokio::test]
 async fn a_user_type_named_meta_is_the_json_input() {
-    let nats = NatsServer::start();
-    let _running = start(&nats, "t.meta", |s| s).await.expect("starts");
+    let world = World::start().await;
+    let _running = start(&world, "t.meta", |s| s).await.expect("starts");
 
-    let reply = call(&nats, "t.meta", None, r#"{"title":"hello"}"#).await;
+    let reply = world.call("t.meta", r#"{"title":"hello"}"#).await;
 
-    assert_eq!(reply.as_deref(), Ok(r#"{"title":"hello"}"#));
+    assert_eq!(reply, Ok(json!({"title": "hello"})));
 }
 
 #[tokio::test]
 async fn missing_state_is_a_start_up_error_naming_handler_and_type() {
-    let nats = NatsServer::start();
+    let world = World::start().await;
 
-    let err = start(&nats, "t.state", |s| s).await.err().expect("refused");
+    let err = start(&world, "t.state", |s| s)
+        .await
+        .err()
+        .expect("refused");
 
     let text = err.to_string();
     assert!(
@@ -144,19 +120,19 @@ async fn missing_state_is_a_start_up_error_naming_handler_and_type() {
 
 #[tokio::test]
 async fn registered_state_reaches_the_handler() {
-    let nats = NatsServer::start();
-    let _running = start(&nats, "t.state", |s| s.state(Counter(7)))
+    let world = World::start().await;
+    let _running = start(&world, "t.state", |s| s.state(Counter(7)))
         .await
         .expect("starts");
 
-    assert_eq!(call(&nats, "t.state", None, "").await.as_deref(), Ok("7"));
+    assert_eq!(world.call("t.state", "").await, Ok(json!(7)));
 }
 
 #[tokio::test]
 async fn a_handler_needing_a_caller_without_an_authorizer_is_a_start_up_error() {
-    let nats = NatsServer::start();
+    let world = World::start().await;
 
-    let err = start(&nats, "t.tenant", |s| s)
+    let err = start(&world, "t.tenant", |s| s)
         .await
         .err()
         .expect("refused");
@@ -176,15 +152,15 @@ async fn a_handler_needing_a_caller_without_an_authorizer_is_a_start_up_error() 
 
 #[tokio::test]
 async fn a_custom_extractor_reads_what_the_authorizer_resolved() {
-    let nats = NatsServer::start();
-    let _running = start(&nats, "t.tenant", |s| s.authorizer(|_| TokenIsTenant))
+    let world = World::start().await;
+    let _running = start(&world, "t.tenant", |s| s.authorizer(|_| TokenIsTenant))
         .await
         .expect("starts");
 
     assert_eq!(
-        call(&nats, "t.tenant", Some("acme"), "").await.as_deref(),
-        Ok(r#""acme""#)
+        world.call_as("acme", "t.tenant", "").await,
+        Ok(json!("acme"))
     );
-    let anonymous = call(&nats, "t.tenant", None, "").await.unwrap_err();
+    let anonymous = world.call("t.tenant", "").await.unwrap_err();
     assert_eq!(anonymous.code(), 401, "{anonymous}");
 }

@@ -4,8 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Auth, access, assert_error};
+use common::{Auth, access};
 use futures::StreamExt;
+use harness::assert_error;
 use serde_json::{Value, json};
 
 #[tokio::test]

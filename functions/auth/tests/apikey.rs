@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Auth, SEED_API_KEY, assert_error};
+use common::{Auth, SEED_API_KEY};
+use harness::assert_error;
 use serde_json::json;
 
 #[tokio::test]

@@ -7,7 +7,8 @@ mod common;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use common::{Auth, SEED_API_KEY, assert_error, settings};
+use common::{Auth, SEED_API_KEY, settings};
+use harness::assert_error;
 use runtime::ApiError;
 use serde_json::json;
 

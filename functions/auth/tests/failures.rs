@@ -6,7 +6,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Auth, SEED_API_KEY, access, assert_error};
+use common::{Auth, SEED_API_KEY, access};
+use harness::assert_error;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;

@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Auth, access, assert_error};
+use common::{Auth, access};
+use harness::assert_error;
 use serde_json::json;
 
 #[tokio::test]

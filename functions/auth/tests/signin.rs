@@ -4,7 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Auth, PASSWORD, access, assert_error};
+use common::{Auth, PASSWORD, access};
+use harness::assert_error;
 use serde_json::json;
 
 #[tokio::test]

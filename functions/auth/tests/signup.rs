@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{Auth, PASSWORD, access, assert_error};
+use common::{Auth, PASSWORD, access};
 use futures::StreamExt;
+use harness::assert_error;
 use serde_json::json;
 
 #[tokio::test]

@@ -7,8 +7,9 @@ use std::time::Duration;
 use auth::tokens::Claims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Auth, access, assert_error, keys, refresh};
+use common::{Auth, access, keys, refresh};
 use futures::StreamExt;
+use harness::assert_error;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 

@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use contracts::auth::TokenVerifyRequest;
+use contracts::auth::{TOKEN_VERIFY, TokenVerifyRequest};
 use contracts::{Caller, CallerUser};
-use futures::StreamExt;
 use harness::NatsServer;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use runtime::ApiError;
@@ -24,34 +23,20 @@ fn token(key: &harness::KeyPair, sub: &str, ttl: i64) -> String {
 /// Answers every verify request, as a compromised or buggy auth would, with an ADMIN caller `as_user`.
 async fn forge_verify_replies(nats: &NatsServer, as_user: &'static str) {
     let forger = nats.connect_as("auth").await;
-    let mut requests = forger
-        .subscribe(contracts::auth::TOKEN_VERIFY)
-        .await
-        .expect("auth may serve verify");
-    forger.flush().await.expect("flush");
-    tokio::spawn(async move {
-        while let Some(message) = requests.next().await {
-            let (Some(reply), Ok(_)) = (
-                message.reply,
-                serde_json::from_slice::<TokenVerifyRequest>(&message.payload),
-            ) else {
-                continue;
-            };
-            let caller = Caller {
-                user: CallerUser {
-                    id: as_user.to_owned(),
-                    name: "Mallory".into(),
-                    email: None,
-                    profile_pic_url: None,
-                    roles: vec!["ADMIN".into()],
-                },
-                token_id: "forged".into(),
-                expires_at: None,
-            };
-            let body = serde_json::to_vec(&caller).expect("json");
-            let _ = forger.publish(reply, body.into()).await;
-        }
-    });
+    harness::stand_in(&forger, TOKEN_VERIFY, move |_: TokenVerifyRequest| {
+        Ok(Caller {
+            user: CallerUser {
+                id: as_user.to_owned(),
+                name: "Mallory".into(),
+                email: None,
+                profile_pic_url: None,
+                roles: vec!["ADMIN".into()],
+            },
+            token_id: "forged".into(),
+            expires_at: None,
+        })
+    })
+    .await;
 }
 
 async fn create_as(nats: &NatsServer, bearer: &str) -> Result<serde_json::Value, ApiError> {

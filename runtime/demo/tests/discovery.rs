@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::Bus;
+use common::demo;
+use harness::World;
 use serde_json::Value;
 
 fn validator(name: &str) -> jsonschema::Validator {
@@ -29,8 +30,8 @@ fn assert_valid(validator: &jsonschema::Validator, reply: &Value) {
 
 #[tokio::test]
 async fn every_discovery_subject_answers_with_a_schema_valid_reply() {
-    let bus = Bus::start().await;
-    let replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let replica = bus.serve(demo(), &[]).await;
 
     for (verb, schema) in [
         ("PING", "ping_response"),
@@ -53,8 +54,8 @@ async fn every_discovery_subject_answers_with_a_schema_valid_reply() {
 
 #[tokio::test]
 async fn info_lists_endpoints_in_subject_order_with_http_metadata() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let info = bus.discover("$SRV.INFO.demo").await;
     let endpoints = info["endpoints"].as_array().expect("endpoints");
@@ -93,8 +94,8 @@ async fn info_lists_endpoints_in_subject_order_with_http_metadata() {
 
 #[tokio::test]
 async fn stats_count_requests_errors_and_processing_time() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     for _ in 0..3 {
         bus.call("demo.echo", r#"{"message":"x"}"#)

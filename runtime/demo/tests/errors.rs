@@ -2,14 +2,15 @@
 
 mod common;
 
-use common::Bus;
+use common::demo;
+use harness::World;
 use runtime::ApiError;
 use runtime::wire::{ERROR_CODE_HEADER, ERROR_HEADER, ErrorBody};
 
 #[tokio::test]
 async fn typed_error_becomes_adr32_headers_and_json_body() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let reply = bus
         .client
@@ -38,8 +39,8 @@ async fn typed_error_becomes_adr32_headers_and_json_body() {
 
 #[tokio::test]
 async fn malformed_json_is_400_and_says_so() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus.call("demo.echo", r#"{"message": "#).await.unwrap_err();
 
@@ -49,8 +50,8 @@ async fn malformed_json_is_400_and_says_so() {
 
 #[tokio::test]
 async fn wrong_field_type_is_400_naming_the_field() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus
         .call("demo.echo", r#"{"message": "hi", "count": "three"}"#)
@@ -63,8 +64,8 @@ async fn wrong_field_type_is_400_naming_the_field() {
 
 #[tokio::test]
 async fn object_where_a_string_belongs_is_rejected() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus
         .call("demo.echo", r#"{"message": {"$ne": ""}}"#)
@@ -77,8 +78,8 @@ async fn object_where_a_string_belongs_is_rejected() {
 
 #[tokio::test]
 async fn missing_field_and_unknown_field_are_400() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let missing = bus.call("demo.echo", "").await.unwrap_err();
     let unknown = bus
@@ -94,8 +95,8 @@ async fn missing_field_and_unknown_field_are_400() {
 
 #[tokio::test]
 async fn panicking_handler_answers_500_and_the_replica_keeps_serving() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus.call("demo.panic", "{}").await.unwrap_err();
     let next = bus.call("demo.echo", r#"{"message":"still here"}"#).await;
@@ -106,8 +107,8 @@ async fn panicking_handler_answers_500_and_the_replica_keeps_serving() {
 
 #[tokio::test]
 async fn handler_past_its_timeout_is_cancelled_with_504() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let started = std::time::Instant::now();
     let err = bus.call("demo.sleep", r#"{"ms": 3000}"#).await.unwrap_err();
@@ -122,8 +123,8 @@ async fn handler_past_its_timeout_is_cancelled_with_504() {
 
 #[tokio::test]
 async fn saturated_handler_answers_503_at_once() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     // demo.sleep admits two at a time; the third must not queue behind them.
     let busy = (0..2).map(|_| bus.call("demo.sleep", r#"{"ms": 400}"#));
@@ -148,11 +149,11 @@ async fn saturated_handler_answers_503_at_once() {
 
 #[tokio::test]
 async fn raw_nats_request_gets_the_handlers_json() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     // What `nats req demo.echo '{"message":"hi","count":2}'` sends: no headers, no helpers.
-    let plain = async_nats::connect(bus.server.url())
+    let plain = async_nats::connect(bus.nats.url())
         .await
         .expect("plain client");
     let reply = plain

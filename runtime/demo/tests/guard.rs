@@ -2,13 +2,17 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use common::Bus;
-use contracts::auth::{TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TokenRevoked, TokenVerifyRequest};
+use common::demo;
+use contracts::auth::{
+    TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT, TokenRevoked,
+    TokenVerifyRequest,
+};
 use contracts::{Caller, CallerUser};
 use futures::StreamExt;
+use harness::World;
 use runtime::ApiError;
 
 fn caller(token: &str) -> Option<Caller> {
@@ -32,55 +36,38 @@ fn caller(token: &str) -> Option<Caller> {
 }
 
 /// A stand-in for the auth function's `auth.token.verify`; counts calls, forgets revoked tokens.
-async fn stand_in_auth(bus: &Bus) -> Arc<AtomicUsize> {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let mut requests = bus
-        .client
-        .subscribe("auth.token.verify")
-        .await
-        .expect("subscribe");
+async fn stand_in_auth(bus: &World) -> Arc<AtomicUsize> {
+    let revoked = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut revocations = bus
         .client
         .subscribe(TOKEN_REVOKED_SUBJECT)
         .await
         .expect("subscribe");
-    let client = bus.client.clone();
-    let counter = calls.clone();
+    let forget = revoked.clone();
     tokio::spawn(async move {
-        let mut revoked: Vec<String> = Vec::new();
-        loop {
-            tokio::select! {
-                Some(event) = revocations.next() => {
-                    let event: TokenRevoked = serde_json::from_slice(&event.payload).expect("event");
-                    revoked.extend(event.token_id);
-                }
-                Some(message) = requests.next() => {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let request: TokenVerifyRequest = serde_json::from_slice(&message.payload).expect("verify request");
-                    let found = caller(&request.access_token).filter(|c| !revoked.contains(&c.token_id));
-                    let reply_to = message.reply.expect("request has a reply subject");
-                    match found {
-                        Some(caller) => client.publish(reply_to, serde_json::to_vec(&caller).expect("json").into()).await,
-                        None => {
-                            let (headers, body) = runtime::wire::encode_error(&ApiError::Unauthorized("unknown token".into()));
-                            client.publish_with_headers(reply_to, headers, body).await
-                        }
-                    }
-                    .expect("reply");
-                }
-                else => break,
-            }
+        while let Some(event) = revocations.next().await {
+            let event: TokenRevoked = serde_json::from_slice(&event.payload).expect("event");
+            forget.lock().expect("lock").extend(event.token_id);
         }
     });
-    bus.client.flush().await.expect("flush");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    bus.stand_in(TOKEN_VERIFY_SUBJECT, move |request: TokenVerifyRequest| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let revoked = revoked.lock().expect("lock");
+        caller(&request.access_token)
+            .filter(|c| !revoked.contains(&c.token_id))
+            .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+    })
+    .await;
     calls
 }
 
 #[tokio::test]
 async fn missing_token_is_401() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus.call("demo.whoami", "").await.unwrap_err();
 
@@ -90,9 +77,9 @@ async fn missing_token_is_401() {
 
 #[tokio::test]
 async fn unknown_token_is_401() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus.call_as("forged", "demo.whoami", "").await.unwrap_err();
 
@@ -101,9 +88,9 @@ async fn unknown_token_is_401() {
 
 #[tokio::test]
 async fn caller_without_the_role_is_403() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let err = bus
         .call_as("learner-token", "demo.whoami", "")
@@ -116,9 +103,9 @@ async fn caller_without_the_role_is_403() {
 
 #[tokio::test]
 async fn caller_with_the_role_reaches_the_handler_as_itself() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let me = bus
         .call_as("author-token", "demo.whoami", "")
@@ -131,9 +118,9 @@ async fn caller_with_the_role_reaches_the_handler_as_itself() {
 
 #[tokio::test]
 async fn admin_passes_every_role_check() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let me = bus
         .call_as("admin-token", "demo.whoami", "")
@@ -145,9 +132,9 @@ async fn admin_passes_every_role_check() {
 
 #[tokio::test]
 async fn optional_caller_is_resolved_when_a_token_is_sent() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let _auth = stand_in_auth(&bus).await;
-    let _replica = bus.replica(&[]).await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let anonymous = bus.call("demo.greet", "").await.expect("public");
     let signed_in = bus
@@ -161,8 +148,8 @@ async fn optional_caller_is_resolved_when_a_token_is_sent() {
 
 #[tokio::test]
 async fn auth_function_down_is_503_not_a_hang() {
-    let bus = Bus::start().await;
-    let _replica = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let _replica = bus.serve(demo(), &[]).await;
 
     let started = std::time::Instant::now();
     let err = bus
@@ -176,10 +163,10 @@ async fn auth_function_down_is_503_not_a_hang() {
 
 #[tokio::test]
 async fn resolved_callers_are_cached_until_revoked_on_every_replica() {
-    let bus = Bus::start().await;
+    let bus = World::start().await;
     let calls = stand_in_auth(&bus).await;
-    let first = bus.replica(&[]).await;
-    let second = bus.replica(&[]).await;
+    let first = bus.serve(demo(), &[]).await;
+    let second = bus.serve(demo(), &[]).await;
 
     // Enough requests that both replicas have resolved and cached the caller.
     for _ in 0..20 {

@@ -3,45 +3,17 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{NatsServer, Process};
+use harness::{NatsServer, Process, World};
 use serde_json::Value;
 
-fn demo(nats: &NatsServer, args: &[&str]) -> Process {
-    Process::spawn(
-        "demo",
-        Command::new(env!("CARGO_BIN_EXE_demo"))
-            .args(args)
-            .env("NATS_URL", nats.url())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null()),
-    )
+/// The demo binary on `world`'s server with `args`.
+fn demo(world: &World, args: &[&str]) -> Process {
+    let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
+    Process::spawn("demo", command.args(args))
 }
 
-async fn wait_until_serving(client: &async_nats::Client) {
-    let start = Instant::now();
-    loop {
-        let ping = tokio::time::timeout(
-            Duration::from_millis(200),
-            client.request("$SRV.PING.demo", "".into()),
-        )
-        .await;
-        if matches!(ping, Ok(Ok(_))) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "demo never answered $SRV.PING"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn endpoints(client: &async_nats::Client) -> Vec<String> {
-    let reply = client
-        .request("$SRV.INFO.demo", "".into())
-        .await
-        .expect("INFO answers");
-    let info: Value = serde_json::from_slice(&reply.payload).expect("JSON");
+async fn endpoints(world: &World) -> Vec<String> {
+    let info = world.discover("$SRV.INFO.demo").await;
     info["endpoints"]
         .as_array()
         .expect("endpoints")
@@ -52,55 +24,42 @@ async fn endpoints(client: &async_nats::Client) -> Vec<String> {
 
 #[tokio::test]
 async fn only_flag_serves_exactly_the_selected_subjects() {
-    let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    let _demo = demo(&nats, &["--only", "demo.echo,demo.s*"]);
-    wait_until_serving(&client).await;
+    let world = World::start().await;
+    let _demo = demo(&world, &["--only", "demo.echo,demo.s*"]);
+    world.wait_for_service("demo").await;
 
     // `demo.s*` is not a NATS pattern for `demo.sleep`/`demo.slow`; only whole-token wildcards match.
     // Fan-out handlers are always served: they keep replica-local state current.
-    assert_eq!(endpoints(&client).await, vec!["demo.echo", "demo.fanout"]);
-    let err = runtime::request(
-        &client,
-        "demo.panic",
-        Default::default(),
-        "{}".into(),
-        Duration::from_secs(2),
-    )
-    .await
-    .unwrap_err();
+    assert_eq!(endpoints(&world).await, vec!["demo.echo", "demo.fanout"]);
+    let err = world.call("demo.panic", "{}").await.unwrap_err();
     assert_eq!(err.code(), 503, "unselected handler has no responders");
 }
 
 #[tokio::test]
 async fn only_env_var_selects_with_nats_wildcards() {
-    let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let world = World::start().await;
+    let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
     let _demo = Process::spawn(
         "demo",
-        Command::new(env!("CARGO_BIN_EXE_demo"))
-            .env("NATS_URL", nats.url())
-            .env("ONLY", "demo.sleep,demo.slow,demo.who*")
-            .env("RUST_LOG", "warn"),
+        command.env("ONLY", "demo.sleep,demo.slow,demo.who*"),
     );
-    wait_until_serving(&client).await;
+    world.wait_for_service("demo").await;
 
     assert_eq!(
-        endpoints(&client).await,
+        endpoints(&world).await,
         vec!["demo.fanout", "demo.sleep", "demo.slow"]
     );
 }
 
 #[tokio::test]
 async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
-    let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    let mut demo = demo(&nats, &[]);
-    wait_until_serving(&client).await;
+    let world = World::start().await;
+    let mut demo = demo(&world, &[]);
+    world.wait_for_service("demo").await;
 
     let in_flight: Vec<_> = (0..50)
         .map(|i| {
-            let client = client.clone();
+            let client = world.client.clone();
             tokio::spawn(async move {
                 let body = format!(r#"{{"ms": {}}}"#, 400 + i * 4);
                 runtime::request(
@@ -133,22 +92,18 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
 async fn sigterm_exits_within_grace_while_nats_is_unreachable() {
     let grace = Duration::from_secs(2);
     for round in 0..3 {
-        let mut nats = NatsServer::start();
-        let client = async_nats::connect(nats.url()).await.expect("connect");
+        let mut world = World::start().await;
+        let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
         let mut demo = Process::spawn(
             "demo",
-            Command::new(env!("CARGO_BIN_EXE_demo"))
-                .env("NATS_URL", nats.url())
-                .env("DRAIN_GRACE_SECS", grace.as_secs().to_string())
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null()),
+            command.env("DRAIN_GRACE_SECS", grace.as_secs().to_string()),
         );
-        wait_until_serving(&client).await;
+        world.wait_for_service("demo").await;
         // A request in flight that can never be answered: the drain has real work to give up on.
-        let pending = client.request("demo.slow", r#"{"ms": 60000}"#.into());
+        let pending = world.client.request("demo.slow", r#"{"ms": 60000}"#.into());
         let _ = tokio::time::timeout(Duration::from_millis(100), pending).await;
 
-        nats.kill();
+        world.nats.kill();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let asked = Instant::now();
         demo.terminate();
@@ -187,34 +142,31 @@ async fn function_whose_nats_is_down_at_start_fails_at_once() {
 
 #[tokio::test]
 async fn check_flag_reports_health_by_exit_code() {
-    let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    let check = |nats: &NatsServer| {
-        Command::new(env!("CARGO_BIN_EXE_demo"))
+    let world = World::start().await;
+    let check = || {
+        world
+            .command(env!("CARGO_BIN_EXE_demo"))
             .arg("--check")
-            .env("NATS_URL", nats.url())
             .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .expect("runs")
     };
 
-    assert!(!check(&nats).success(), "no instance running yet");
-    let _demo = demo(&nats, &[]);
-    wait_until_serving(&client).await;
-    assert!(check(&nats).success(), "instance running");
+    assert!(!check().success(), "no instance running yet");
+    let _demo = demo(&world, &[]);
+    world.wait_for_service("demo").await;
+    assert!(check().success(), "instance running");
 }
 
 #[tokio::test]
 async fn service_reconnects_after_nats_restarts() {
-    let mut nats = NatsServer::start();
-    let port = nats.port();
-    let _demo = demo(&nats, &[]);
-    let client = async_nats::connect(nats.url()).await.expect("connect");
-    wait_until_serving(&client).await;
+    let mut world = World::start().await;
+    let port = world.nats.port();
+    let _demo = demo(&world, &[]);
+    world.wait_for_service("demo").await;
 
-    nats.kill();
+    world.nats.kill();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let restarted = NatsServer::start_on(port);
     let fresh = async_nats::connect(restarted.url())
@@ -248,31 +200,25 @@ async fn service_reconnects_after_nats_restarts() {
 
 #[tokio::test]
 async fn json_log_lines_carry_subject_and_request_id() {
-    let nats = NatsServer::start();
-    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let world = World::start().await;
     let log = std::env::temp_dir().join(format!("demo-log-{}.jsonl", harness::unique_name("t")));
     let file = std::fs::File::create(&log).expect("log file");
+    let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
     let mut demo = Process::spawn(
         "demo",
-        Command::new(env!("CARGO_BIN_EXE_demo"))
-            .env("NATS_URL", nats.url())
+        command
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .stderr(file),
     );
-    wait_until_serving(&client).await;
+    world.wait_for_service("demo").await;
 
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("X-Request-Id", "req-42");
-    let err = runtime::request(
-        &client,
-        "demo.panic",
-        headers,
-        "{}".into(),
-        Duration::from_secs(2),
-    )
-    .await
-    .unwrap_err();
+    let err = world
+        .call_with("demo.panic", headers, "{}")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), 500);
     demo.terminate();
     tokio::task::spawn_blocking(move || demo.wait_exit(Duration::from_secs(10)))

@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::Bus;
+use common::demo;
+use harness::World;
 use serde_json::Value;
 
 fn requests_of(stats: &Value, subject: &str) -> u64 {
@@ -15,9 +16,9 @@ fn requests_of(stats: &Value, subject: &str) -> u64 {
 
 #[tokio::test]
 async fn two_replicas_share_requests_through_the_queue_group() {
-    let bus = Bus::start().await;
-    let first = bus.replica(&[]).await;
-    let second = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let first = bus.serve(demo(), &[]).await;
+    let second = bus.serve(demo(), &[]).await;
 
     let calls = (0..200).map(|i| {
         let body = format!(r#"{{"message":"m{i}"}}"#);
@@ -43,9 +44,9 @@ async fn two_replicas_share_requests_through_the_queue_group() {
 
 #[tokio::test]
 async fn fan_out_endpoint_reaches_every_replica() {
-    let bus = Bus::start().await;
-    let first = bus.replica(&[]).await;
-    let second = bus.replica(&[]).await;
+    let bus = World::start().await;
+    let first = bus.serve(demo(), &[]).await;
+    let second = bus.serve(demo(), &[]).await;
 
     bus.client
         .publish("demo.fanout", "{}".into())

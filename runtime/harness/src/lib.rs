@@ -17,4 +17,4 @@ pub use load::{LoadReport, nats_load};
 pub use nats::NatsServer;
 pub use process::{Process, binary, example, free_port, wait_for_port};
 pub use stores::{fresh_postgres_database, mongodb_url, redis_url, unique_name};
-pub use world::{Body, World, assert_error};
+pub use world::{Body, World, assert_error, stand_in};

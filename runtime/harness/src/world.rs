@@ -3,8 +3,10 @@
 //! What differs per function (its settings, its state, the users its tests sign in as) stays in that
 //! function's `tests/common`, as a thin layer over [`World`].
 
+use std::ffi::OsStr;
 use std::fmt::Debug;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
@@ -59,6 +61,34 @@ impl World {
         self.start_service(service.config(self.config(only))).await
     }
 
+    /// A command that runs a function binary against this server (`NATS_URL`), logging only warnings.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("NATS_URL", self.nats.url())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        command
+    }
+
+    /// Waits until a service named `name` answers `$SRV.PING.<name>`, which it does once all its
+    /// endpoints are subscribed; panics after 20 s.
+    pub async fn wait_for_service(&self, name: &str) {
+        let started = Instant::now();
+        let subject = format!("$SRV.PING.{name}");
+        loop {
+            let ping = self.client.request(subject.clone(), "".into());
+            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(200), ping).await {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{name} never answered {subject}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Sends `body` to `subject` and reads the reply as JSON, or as the typed error.
     pub async fn call(&self, subject: &str, body: impl Body) -> Result<Value, ApiError> {
         self.call_with(subject, HeaderMap::new(), body).await
@@ -105,43 +135,52 @@ impl World {
         serde_json::from_slice(&reply.payload).expect("discovery replies are JSON")
     }
 
-    /// Answers requests on `subject` with `answer`, as a service the test does not run would (auth's
-    /// `auth.token.verify` for the blog tests); an `Err` goes back as ADR-32 error headers. Returns
-    /// once the subscription is in place.
-    pub async fn stand_in<Q, A, F>(&self, subject: &str, mut answer: F)
+    /// Answers requests on `subject` with `answer` on this world's client; see [`stand_in`].
+    pub async fn stand_in<Q, A, F>(&self, subject: &str, answer: F)
     where
         Q: DeserializeOwned,
         A: Serialize,
         F: FnMut(Q) -> Result<A, ApiError> + Send + 'static,
     {
-        let mut requests = self
-            .client
-            .subscribe(subject.to_owned())
-            .await
-            .expect("subscribe the stand-in");
-        let client = self.client.clone();
-        let subject = subject.to_owned();
-        tokio::spawn(async move {
-            while let Some(message) = requests.next().await {
-                let Some(reply_to) = message.reply else {
-                    continue;
-                };
-                let answered = serde_json::from_slice(&message.payload)
-                    .map_err(|err| ApiError::BadRequest(format!("{subject}: {err}")))
-                    .and_then(&mut answer)
-                    .and_then(|value| serde_json::to_vec(&value).map_err(ApiError::internal));
-                let sent = match answered {
-                    Ok(body) => client.publish(reply_to, body.into()).await,
-                    Err(err) => {
-                        let (headers, body) = runtime::wire::encode_error(&err);
-                        client.publish_with_headers(reply_to, headers, body).await
-                    }
-                };
-                sent.expect("the stand-in replies");
-            }
-        });
-        self.client.flush().await.expect("flush the subscription");
+        stand_in(&self.client, subject, answer).await;
     }
+}
+
+/// Answers requests on `subject` with `answer`, as a service the test does not run would (auth's
+/// `auth.token.verify` for the blog tests); an `Err` goes back as ADR-32 error headers. Returns
+/// once the server has the subscription.
+pub async fn stand_in<Q, A, F>(client: &async_nats::Client, subject: &str, mut answer: F)
+where
+    Q: DeserializeOwned,
+    A: Serialize,
+    F: FnMut(Q) -> Result<A, ApiError> + Send + 'static,
+{
+    let mut requests = client
+        .subscribe(subject.to_owned())
+        .await
+        .expect("subscribe the stand-in");
+    let replies = client.clone();
+    let subject = subject.to_owned();
+    tokio::spawn(async move {
+        while let Some(message) = requests.next().await {
+            let Some(reply_to) = message.reply else {
+                continue;
+            };
+            let answered = serde_json::from_slice(&message.payload)
+                .map_err(|err| ApiError::BadRequest(format!("{subject}: {err}")))
+                .and_then(&mut answer)
+                .and_then(|value| serde_json::to_vec(&value).map_err(ApiError::internal));
+            let sent = match answered {
+                Ok(body) => replies.publish(reply_to, body.into()).await,
+                Err(err) => {
+                    let (headers, body) = runtime::wire::encode_error(&err);
+                    replies.publish_with_headers(reply_to, headers, body).await
+                }
+            };
+            sent.expect("the stand-in replies");
+        }
+    });
+    client.flush().await.expect("flush the subscription");
 }
 
 /// A request body: JSON values are serialised; text and bytes go as they are, so a test can send

@@ -3,21 +3,18 @@
 
 #![allow(dead_code)]
 
+use std::ops::Deref;
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use async_nats::HeaderMap;
 use auth::{AuthState, Settings};
-use harness::NatsServer;
-use runtime::{ApiError, Config, Running};
+use harness::{KeyPair, World};
+use runtime::{ApiError, Running};
 use serde_json::{Value, json};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin-password";
 pub const SEED_API_KEY: &str = "seed-api-key-for-tests";
 pub const PASSWORD: &str = "correct horse";
-
-pub use harness::KeyPair;
 
 /// The key pair the service under test signs with, shared by the tests of one binary.
 pub fn keys() -> &'static KeyPair {
@@ -41,13 +38,21 @@ pub fn settings() -> Settings {
     settings
 }
 
-/// A private NATS bus with auth replicas on it, all sharing one database and Redis prefix.
+/// Auth replicas on a private NATS, all sharing one database and Redis prefix; the calls of
+/// [`World`] are reached through it.
 pub struct Auth {
-    pub nats: NatsServer,
-    pub client: async_nats::Client,
+    pub world: World,
     pub settings: Settings,
     pub state: AuthState,
     pub replicas: Vec<Running>,
+}
+
+impl Deref for Auth {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
 }
 
 impl Auth {
@@ -57,16 +62,11 @@ impl Auth {
     }
 
     pub async fn start_with(settings: Settings) -> Self {
-        let nats = NatsServer::start();
-        let client = async_nats::connect(nats.url())
-            .await
-            .expect("connect to private nats-server");
         let state = AuthState::connect(&settings)
             .await
             .expect("auth state connects");
         let mut auth = Self {
-            nats,
-            client,
+            world: World::start().await,
             settings,
             state,
             replicas: Vec::new(),
@@ -77,62 +77,11 @@ impl Auth {
 
     /// Starts another replica, with its own state, serving the subjects matching `only`.
     pub async fn add_replica(&mut self, only: &[&str]) {
-        let state = AuthState::connect(&self.settings)
+        let service = auth::connected(&self.settings, self.world.config(only))
             .await
             .expect("replica state connects");
-        let running = self.serve(state, only).await;
+        let running = self.world.start_service(service).await;
         self.replicas.push(running);
-    }
-
-    pub async fn serve(&self, state: AuthState, only: &[&str]) -> Running {
-        let config = Config {
-            only: only.iter().map(|s| s.to_string()).collect(),
-            ..Config::with_nats_url(self.nats.url())
-        };
-        let client = async_nats::connect(self.nats.url())
-            .await
-            .expect("replica connects");
-        auth::service()
-            .config(config)
-            .state(state)
-            .authorizer(self.settings.guard.authorizer())
-            .start(client)
-            .await
-            .expect("auth service starts")
-    }
-
-    /// Sends `body` to `subject` and decodes the reply as JSON or the typed error.
-    pub async fn call(&self, subject: &str, body: Value) -> Result<Value, ApiError> {
-        self.call_with(subject, HeaderMap::new(), body).await
-    }
-
-    /// Like [`Auth::call`], with `Authorization: Bearer token`.
-    pub async fn call_as(
-        &self,
-        token: &str,
-        subject: &str,
-        body: Value,
-    ) -> Result<Value, ApiError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("Authorization", format!("Bearer {token}").as_str());
-        self.call_with(subject, headers, body).await
-    }
-
-    pub async fn call_with(
-        &self,
-        subject: &str,
-        headers: HeaderMap,
-        body: Value,
-    ) -> Result<Value, ApiError> {
-        let reply = runtime::request(
-            &self.client,
-            subject,
-            headers,
-            serde_json::to_vec(&body).expect("json").into(),
-            Duration::from_secs(15),
-        )
-        .await?;
-        Ok(serde_json::from_slice(&reply).expect("replies are JSON"))
     }
 
     /// Signs up `email` with [`PASSWORD`]; returns the reply (`user`, `tokens`).
@@ -188,21 +137,4 @@ pub fn refresh(reply: &Value) -> String {
         .as_str()
         .expect("refreshToken")
         .to_owned()
-}
-
-/// Asserts an error with `code` whose message mentions `needle`.
-#[track_caller]
-pub fn assert_error(result: Result<Value, ApiError>, code: u16, needle: &str) {
-    match result {
-        Ok(value) => panic!("expected {code} mentioning '{needle}', got success {value}"),
-        Err(err) => {
-            assert_eq!(err.code(), code, "wrong status for {err:?}");
-            assert!(
-                err.to_string()
-                    .to_lowercase()
-                    .contains(&needle.to_lowercase()),
-                "message '{err}' does not mention '{needle}'"
-            );
-        }
-    }
 }

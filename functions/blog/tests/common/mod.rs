@@ -2,13 +2,10 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::ops::Deref;
 
-use async_nats::HeaderMap;
-use contracts::auth::TokenVerifyRequest;
+use contracts::auth::{TOKEN_VERIFY, TokenVerifyRequest};
 use contracts::{Caller, CallerUser};
-use futures::StreamExt;
-use harness::NatsServer;
 use runtime::{ApiError, Running};
 use serde_json::{Value, json};
 
@@ -36,58 +33,38 @@ fn caller(token: &str) -> Option<Caller> {
     })
 }
 
+/// Blog replicas on a private NATS with the stand-in auth; the calls of [`harness::World`] are
+/// reached through it.
 pub struct World {
-    pub nats: NatsServer,
-    pub client: async_nats::Client,
+    pub world: harness::World,
     pub settings: blog::Settings,
+}
+
+impl Deref for World {
+    type Target = harness::World;
+
+    fn deref(&self) -> &harness::World {
+        &self.world
+    }
 }
 
 impl World {
     /// A private NATS with the stand-in auth, and settings for a fresh database and key prefix.
     pub async fn start() -> Self {
-        let nats = NatsServer::start();
-        let client = async_nats::connect(nats.url()).await.expect("connect");
-        let mut requests = client
-            .subscribe("auth.token.verify")
-            .await
-            .expect("subscribe");
-        let responder = client.clone();
-        tokio::spawn(async move {
-            while let Some(message) = requests.next().await {
-                let Some(reply_to) = message.reply else {
-                    continue;
-                };
-                let request: Result<TokenVerifyRequest, _> =
-                    serde_json::from_slice(&message.payload);
-                let _ = match request.ok().and_then(|r| caller(&r.access_token)) {
-                    Some(caller) => {
-                        responder
-                            .publish(reply_to, serde_json::to_vec(&caller).expect("json").into())
-                            .await
-                    }
-                    None => {
-                        let (headers, body) = runtime::wire::encode_error(&ApiError::Unauthorized(
-                            "unknown token".into(),
-                        ));
-                        responder
-                            .publish_with_headers(reply_to, headers, body)
-                            .await
-                    }
-                };
-            }
-        });
-        client.flush().await.expect("flush");
+        let world = harness::World::start().await;
+        world
+            .stand_in(TOKEN_VERIFY, |request: TokenVerifyRequest| {
+                caller(&request.access_token)
+                    .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+            })
+            .await;
         let settings = blog::Settings::local(
             &harness::mongodb_url(),
             &harness::unique_name("blog"),
             &harness::redis_url(),
             &format!("{}:", harness::unique_name("blog")),
         );
-        Self {
-            nats,
-            client,
-            settings,
-        }
+        Self { world, settings }
     }
 
     /// One blog replica (they share MongoDB and Redis).
@@ -97,17 +74,10 @@ impl World {
 
     /// A replica serving only the subjects matching `only`.
     pub async fn replica_serving(&self, only: &[&str]) -> Running {
-        let config = runtime::Config {
-            only: only.iter().map(|s| s.to_string()).collect(),
-            ..runtime::Config::with_nats_url(self.nats.url())
-        };
-        let client = async_nats::connect(self.nats.url()).await.expect("connect");
-        blog::connected(&self.settings, config.clone())
+        let service = blog::connected(&self.settings, self.world.config(only))
             .await
-            .expect("blog connects")
-            .start(client)
-            .await
-            .expect("blog starts")
+            .expect("blog connects");
+        self.world.start_service(service).await
     }
 
     /// Calls `subject` as `token` (None: anonymous) with a JSON body.
@@ -117,19 +87,10 @@ impl World {
         subject: &str,
         body: Value,
     ) -> Result<Value, ApiError> {
-        let mut headers = HeaderMap::new();
-        if let Some(token) = token {
-            headers.insert("Authorization", format!("Bearer {token}").as_str());
+        match token {
+            Some(token) => self.world.call_as(token, subject, body).await,
+            None => self.world.call(subject, body).await,
         }
-        let reply = runtime::request(
-            &self.client,
-            subject,
-            headers,
-            body.to_string().into(),
-            Duration::from_secs(10),
-        )
-        .await?;
-        Ok(serde_json::from_slice(&reply).expect("JSON reply"))
     }
 
     /// Creates a draft as `token` and returns its id.
