@@ -20,7 +20,7 @@ fn deadline_in(offset_ms: i64) -> HeaderMap {
 
 async fn ask(setup: &Setup, headers: HeaderMap, body: &str) -> Result<bytes::Bytes, ApiError> {
     runtime::request(
-        &setup.client,
+        &setup.world.client,
         "t.sleep",
         headers,
         body.to_owned().into(),

@@ -50,7 +50,7 @@ async fn second_replica_started_mid_test_gets_traffic() {
     }
 
     let stats = |id: String| {
-        let client = setup.client.clone();
+        let client = setup.world.client.clone();
         async move {
             serde_json::from_slice::<Value>(
                 &client

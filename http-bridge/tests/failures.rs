@@ -9,9 +9,7 @@ use http::{Method, StatusCode};
 
 #[tokio::test]
 async fn missing_api_key_is_401_and_a_wrong_one_403() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/fail").await;
+    let setup = Setup::serving("/t/fail", |_| {}).await;
 
     let (missing, body) = setup.send(Method::GET, "/t/fail", None, &[]).await;
     let (wrong, _) = setup
@@ -30,9 +28,7 @@ async fn missing_api_key_is_401_and_a_wrong_one_403() {
 
 #[tokio::test]
 async fn unknown_path_is_404_and_wrong_method_405_with_allow() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/fail").await;
+    let setup = Setup::serving("/t/fail", |_| {}).await;
 
     let (not_found, _) = setup.call(Method::GET, "/nowhere", None).await;
     let (status, headers, _) = setup
@@ -51,9 +47,7 @@ async fn unknown_path_is_404_and_wrong_method_405_with_allow() {
 
 #[tokio::test]
 async fn oversized_body_is_413() {
-    let setup = Setup::start(|config| config.max_body_bytes = 1024).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |config| config.max_body_bytes = 1024).await;
 
     let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(4096));
     let (status, body) = setup.call(Method::POST, "/t/echo/1", Some(&big)).await;
@@ -87,9 +81,7 @@ async fn route_whose_handlers_are_gone_is_503_at_once() {
 
 #[tokio::test]
 async fn handler_slower_than_the_bridge_timeout_is_504_on_time() {
-    let setup = Setup::start(|config| config.timeout_ms = 300).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/sleep").await;
+    let setup = Setup::serving("/t/sleep", |config| config.timeout_ms = 300).await;
 
     let started = Instant::now();
     let (status, body) = setup.call(Method::GET, "/t/sleep?ms=2000", None).await;
@@ -104,9 +96,7 @@ async fn handler_slower_than_the_bridge_timeout_is_504_on_time() {
 
 #[tokio::test]
 async fn saturated_bridge_answers_503_with_retry_after() {
-    let setup = Setup::start(|config| config.max_in_flight = 1).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/sleep").await;
+    let setup = Setup::serving("/t/sleep", |config| config.max_in_flight = 1).await;
 
     let slow = setup.call(Method::GET, "/t/sleep?ms=600", None);
     let second = async {
@@ -132,9 +122,9 @@ async fn nats_down_is_503_and_the_bridge_recovers_when_it_returns() {
     let mut setup = Setup::start(|_| {}).await;
     let handlers = setup.replica(&["t.>", "auth.>"]).await;
     setup.wait_for_route("/t/fail").await;
-    let port = setup.nats.port();
+    let port = setup.world.nats.port();
 
-    setup.nats.kill();
+    setup.world.nats.kill();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
@@ -151,7 +141,7 @@ async fn nats_down_is_503_and_the_bridge_recovers_when_it_returns() {
         "slowest 503 took {slowest:?}"
     );
 
-    setup.nats = harness::NatsServer::start_on(port);
+    setup.world.nats = harness::NatsServer::start_on(port);
     let started = Instant::now();
     loop {
         let (status, _) = setup.call(Method::GET, "/t/fail", None).await;

@@ -8,9 +8,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn success_is_wrapped_in_the_envelope_with_path_query_and_body_merged() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |_| {}).await;
 
     let (status, body) = setup
         .call(
@@ -30,9 +28,7 @@ async fn success_is_wrapped_in_the_envelope_with_path_query_and_body_merged() {
 
 #[tokio::test]
 async fn request_id_is_generated_echoed_and_forwarded() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |_| {}).await;
 
     let (_, headers, _) = setup
         .send_raw(
@@ -57,9 +53,7 @@ async fn request_id_is_generated_echoed_and_forwarded() {
 
 #[tokio::test]
 async fn handler_error_code_passes_through_in_the_envelope() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/fail").await;
+    let setup = Setup::serving("/t/fail", |_| {}).await;
 
     let (status, body) = setup.call(Method::GET, "/t/fail", None).await;
 
@@ -72,9 +66,7 @@ async fn handler_error_code_passes_through_in_the_envelope() {
 
 #[tokio::test]
 async fn malformed_json_body_is_400() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |_| {}).await;
 
     let (status, body) = setup
         .call(Method::POST, "/t/echo/1", Some("{not json"))

@@ -22,9 +22,7 @@ async fn health_is_503_without_routes_and_200_with_them() {
 
 #[tokio::test]
 async fn routes_list_what_discovery_found_with_roles() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/private").await;
+    let setup = Setup::serving("/t/private", |_| {}).await;
 
     let (status, body) = setup.send(Method::GET, "/routes", None, &[]).await;
 
@@ -41,9 +39,7 @@ async fn routes_list_what_discovery_found_with_roles() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/fail").await;
+    let setup = Setup::serving("/t/fail", |_| {}).await;
     setup.call(Method::GET, "/t/fail", None).await;
     setup.call(Method::GET, "/t/fail", None).await;
 
@@ -63,9 +59,7 @@ async fn metrics_count_requests_by_route_and_status() {
 
 #[tokio::test]
 async fn openapi_documents_discovered_routes() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |_| {}).await;
 
     let (status, doc) = setup.send(Method::GET, "/openapi.json", None, &[]).await;
 

@@ -40,14 +40,12 @@ async fn read_response(stream: &mut TcpStream) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_and_slow_uploads_do_not_lock_out_normal_requests() {
-    let setup = Setup::start(|config| {
+    let setup = Setup::serving("/t/echo/:id", |config| {
         config.header_read_timeout_ms = 1_000;
         config.body_read_timeout_ms = 1_000;
         config.max_in_flight = 16;
     })
     .await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
     let addr = setup.bridge.as_ref().expect("bridge").addr();
 
     let mut slowloris = Vec::new();
@@ -91,9 +89,7 @@ async fn slowloris_and_slow_uploads_do_not_lock_out_normal_requests() {
 
 #[tokio::test]
 async fn client_writing_its_whole_body_first_reads_the_413() {
-    let setup = Setup::start(|config| config.max_body_bytes = 1024).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |config| config.max_body_bytes = 1024).await;
     let addr = setup.bridge.as_ref().expect("bridge").addr();
 
     let answer = tokio::task::spawn_blocking(move || {
@@ -118,9 +114,7 @@ async fn client_writing_its_whole_body_first_reads_the_413() {
 
 #[tokio::test]
 async fn keep_alive_survives_a_404_with_a_body() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/echo/:id").await;
+    let setup = Setup::serving("/t/echo/:id", |_| {}).await;
     let addr = setup.bridge.as_ref().expect("bridge").addr();
     let mut stream = TcpStream::connect(addr).await.expect("connect");
 

@@ -1,142 +1,57 @@
 //! The live status page: `/status.json` shows services, replicas, endpoints and the bridge's load,
 //! and `/status` draws it in a real headless Chromium (screenshot kept under `target/tmp/`).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
-use bytes::Bytes;
-use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
-use harness::{NatsServer, Process, free_port, wait_for_port};
-use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use runtime::{ApiError, Json, handler};
+use common::{KEY, Setup};
+use harness::{Http, Process, free_port, wait_for_port};
+use http::Method;
 use serde_json::{Value, json};
 
-/// Stand-in for `auth.apikey.verify`, so requests through the bridge reach the demo handlers.
-#[handler(subject = "auth.apikey.verify")]
-async fn verify_key(Json(input): Json<ApiKeyVerifyRequest>) -> Result<ApiKeyInfo, ApiError> {
-    Ok(ApiKeyInfo {
-        id: input.key,
-        permissions: vec!["GENERAL".into()],
-    })
+/// Two demo replicas and the stand-in `auth.apikey.verify` as service `auth`, then the bridge.
+async fn start() -> Setup {
+    let mut setup = Setup::without_bridge().await;
+    for _ in 0..2 {
+        let demo = demo::service(&contracts::GuardSettings::default());
+        let replica = setup.world.serve(demo, &["demo.>"]).await;
+        setup.services.push(replica);
+    }
+    let auth = runtime::Service::new("auth", "0.0.1");
+    let keys = setup.world.serve(auth, &["auth.>"]).await;
+    setup.services.push(keys);
+    setup.start_bridge(|_| {}).await;
+    setup.wait_for_route("/demo/echo").await;
+    setup
 }
 
-type Http = Client<HttpConnector, Full<Bytes>>;
-
-/// Two demo replicas, one stand-in auth service, and the bridge, all on a private NATS.
-struct Platform {
-    _nats: NatsServer,
-    _services: Vec<runtime::Running>,
-    bridge: http_bridge::Running,
-    http: Http,
-}
-
-impl Platform {
-    async fn start() -> Self {
-        let nats = NatsServer::start();
-        let mut services = Vec::new();
-        for (service, only) in [
-            (
-                demo::service(&contracts::GuardSettings::default()),
-                "demo.>",
-            ),
-            (
-                demo::service(&contracts::GuardSettings::default()),
-                "demo.>",
-            ),
-            (runtime::Service::new("auth", "0.0.1"), "auth.>"),
-        ] {
-            let config = runtime::Config {
-                only: vec![only.into()],
-                ..runtime::Config::with_nats_url(nats.url())
-            };
-            let client = async_nats::connect(nats.url()).await.expect("connect");
-            services.push(
-                service
-                    .config(config)
-                    .start(client)
-                    .await
-                    .expect("service starts"),
-            );
-        }
-        let client = async_nats::connect(nats.url()).await.expect("connect");
-        let bridge = http_bridge::Bridge::start(http_bridge::Config::local(nats.url()), client)
-            .await
-            .expect("bridge starts");
-        let platform = Self {
-            _nats: nats,
-            _services: services,
-            bridge,
-            http: Client::builder(TokioExecutor::new()).build_http(),
-        };
-        platform.wait_for_route("/demo/echo").await;
-        platform
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.bridge.addr())
-    }
-
-    async fn wait_for_route(&self, path: &str) {
-        for _ in 0..100 {
-            let (_, routes) = send(&self.http, Method::GET, &self.url("/routes"), None).await;
-            if routes["routes"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|r| r["path"] == path))
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the bridge never learnt {path}");
-    }
-
-    /// Sends `n` echo requests through the bridge so the counters and windows have something.
-    async fn echo(&self, n: usize) {
-        for i in 0..n {
-            let request = Request::post(self.url("/demo/echo"))
-                .header("x-api-key", "any")
-                .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(format!(
-                    r#"{{"message":"hi","count":{i}}}"#
-                ))))
-                .expect("request");
-            let response = self.http.request(request).await.expect("bridge answers");
-            assert_eq!(response.status(), 200, "echo through the bridge");
-        }
+/// Sends `n` echo requests through the bridge so the counters and windows have something.
+async fn echo(setup: &Setup, n: usize) {
+    for i in 0..n {
+        let body = format!(r#"{{"message":"hi","count":{i}}}"#);
+        let (status, reply) = setup
+            .send(
+                Method::POST,
+                "/demo/echo",
+                Some(&body),
+                &[("x-api-key", KEY), ("content-type", "application/json")],
+            )
+            .await;
+        assert_eq!(status, 200, "echo through the bridge: {reply}");
     }
 }
 
 /// One JSON request; `(status, body)`.
 async fn send(http: &Http, method: Method, url: &str, body: Option<Value>) -> (u16, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(
-            body.map(|b| b.to_string()).unwrap_or_default(),
-        )))
-        .expect("request");
-    let response = http
-        .request(request)
-        .await
-        .unwrap_or_else(|err| panic!("{url}: {err}"));
-    let status = response.status().as_u16();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let reply = http
+        .send(method, url, body, &[("content-type", "application/json")])
+        .await;
+    (reply.status.as_u16(), reply.json())
 }
 
 fn service<'a>(status: &'a Value, name: &str) -> &'a Value {
@@ -155,16 +70,10 @@ fn endpoint<'a>(service: &'a Value, subject: &str) -> &'a Value {
 
 #[tokio::test]
 async fn status_json_lists_replicas_endpoints_counters_and_bridge_load() {
-    let platform = Platform::start().await;
-    platform.echo(20).await;
+    let setup = start().await;
+    echo(&setup, 20).await;
 
-    let (status, body) = send(
-        &platform.http,
-        Method::GET,
-        &platform.url("/status.json"),
-        None,
-    )
-    .await;
+    let (status, body) = setup.send(Method::GET, "/status.json", None, &[]).await;
 
     assert_eq!(status, 200);
     assert_eq!(body["nats"], "connected");
@@ -271,15 +180,15 @@ impl Browser {
 #[tokio::test]
 async fn status_page_draws_services_and_endpoints_in_chromium() {
     let (_driver, port) = chromedriver();
-    let platform = Platform::start().await;
-    platform.echo(5).await;
-    let browser = Browser::open(platform.http.clone(), port).await;
+    let setup = start().await;
+    echo(&setup, 5).await;
+    let browser = Browser::open(setup.http.clone(), port).await;
 
     browser
         .command(
             Method::POST,
             "/url",
-            Some(json!({"url": platform.url("/status")})),
+            Some(json!({"url": format!("http://{}/status", setup.addr())})),
         )
         .await;
     let mut drawn = Value::Null;

@@ -2,14 +2,14 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Setup, binary};
+use common::Setup;
 use futures::StreamExt;
-use harness::{NatsServer, Process};
+use harness::{NatsServer, Process, binary};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -65,10 +65,10 @@ async fn routes_survive_repeated_nats_restarts_under_load() {
         tokio::time::sleep(Duration::from_millis(400)).await;
         {
             let mut guard = setup.write().await;
-            let port = guard.nats.port();
-            guard.nats.kill();
+            let port = guard.world.nats.port();
+            guard.world.nats.kill();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            guard.nats = NatsServer::start_on(port);
+            guard.world.nats = NatsServer::start_on(port);
         }
         let guard = setup.read().await;
         wait_until_connected(&guard).await;
@@ -93,10 +93,8 @@ async fn routes_survive_repeated_nats_restarts_under_load() {
 
 #[tokio::test]
 async fn rogue_info_responder_cannot_take_an_existing_path() {
-    let setup = Setup::start(|_| {}).await;
-    let _handlers = setup.replica(&["t.>", "auth.>"]).await;
-    setup.wait_for_route("/t/fail").await;
-    let rogue = async_nats::connect(setup.nats.url())
+    let setup = Setup::serving("/t/fail", |_| {}).await;
+    let rogue = async_nats::connect(setup.world.nats.url())
         .await
         .expect("connect");
     // On an open server the rogue can also answer the named request the bridge trusts.
@@ -156,13 +154,7 @@ fn signal(process: &Process, name: &str) {
 async fn stalled_replica_gives_504_and_keeps_its_routes() {
     let mut setup = Setup::without_bridge().await;
     let _keys = setup.replica(&["auth.>"]).await;
-    let demo = Process::spawn(
-        "demo",
-        Command::new(binary("demo"))
-            .env("NATS_URL", setup.nats.url())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null()),
-    );
+    let demo = Process::spawn("demo", &mut setup.world.command(binary("demo")));
     setup
         .start_bridge(|config| {
             config.timeout_ms = 300;

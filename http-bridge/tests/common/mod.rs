@@ -2,16 +2,15 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+pub mod platform;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use contracts::auth::{ApiKeyInfo, ApiKeyVerifyRequest};
-use harness::NatsServer;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use harness::{Http, World};
+use http::{Method, StatusCode};
 use runtime::{ApiError, Running, handler};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -74,27 +73,13 @@ async fn private(caller: contracts::Caller) -> Result<String, ApiError> {
     Ok(caller.user.id)
 }
 
-/// A workspace binary next to the test executable; panics, naming the build command, when missing.
-pub fn binary(name: &str) -> std::path::PathBuf {
-    let deps = std::env::current_exe().expect("test path");
-    let path = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build --bin {name}` (cargo test --workspace does)",
-        path.display()
-    );
-    path
-}
-
+/// A private NATS, the stand-ins above served on it, the bridge in-process, and HTTP calls to it.
 pub struct Setup {
-    pub nats: NatsServer,
-    pub client: async_nats::Client,
+    pub world: World,
     pub bridge: Option<http_bridge::Running>,
-    pub http: Client<HttpConnector, Full<Bytes>>,
+    pub http: Http,
+    /// Services kept running for the whole test.
+    pub services: Vec<Running>,
 }
 
 impl Setup {
@@ -105,62 +90,50 @@ impl Setup {
         setup
     }
 
+    /// A bridge tuned by `tune` with every stand-in served, once it routes `path`.
+    pub async fn serving(path: &str, tune: impl FnOnce(&mut http_bridge::Config)) -> Self {
+        let mut setup = Self::start(tune).await;
+        let stand_ins = setup.replica(&["t.>", "auth.>"]).await;
+        setup.services.push(stand_ins);
+        setup.wait_for_route(path).await;
+        setup
+    }
+
     /// A private NATS only; call [`Setup::start_bridge`] once handlers are up.
     pub async fn without_bridge() -> Self {
-        let nats = NatsServer::start();
-        let client = async_nats::connect(nats.url()).await.expect("connect");
-        let http = Client::builder(TokioExecutor::new()).build_http();
         Self {
-            nats,
-            client,
+            world: World::start().await,
             bridge: None,
-            http,
+            http: Http::new(),
+            services: Vec::new(),
         }
     }
 
     /// Starts the bridge on a free port with tuned settings.
     pub async fn start_bridge(&mut self, tune: impl FnOnce(&mut http_bridge::Config)) {
-        let mut config = http_bridge::Config::local(self.nats.url());
+        let mut config = http_bridge::Config::local(self.world.nats.url());
         tune(&mut config);
         self.bridge = Some(
-            http_bridge::Bridge::start(config, self.client.clone())
+            http_bridge::Bridge::start(config, self.world.client.clone())
                 .await
                 .expect("bridge starts"),
         );
     }
 
-    fn addr(&self) -> std::net::SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.bridge.as_ref().expect("bridge started").addr()
     }
 
-    /// Starts a replica serving the subjects matching `only`.
+    /// Starts a replica of the stand-ins serving the subjects matching `only`.
     pub async fn replica(&self, only: &[&str]) -> Running {
-        let config = runtime::Config {
-            only: only.iter().map(|s| s.to_string()).collect(),
-            ..runtime::Config::with_nats_url(self.nats.url())
-        };
-        let client = async_nats::connect(self.nats.url()).await.expect("connect");
-        runtime::Service::new("standin", "0.1.0")
-            .config(config)
-            .authorizer(contracts::GuardSettings::default().authorizer())
-            .start(client)
-            .await
-            .expect("stand-ins start")
+        let standin = runtime::Service::new("standin", "0.1.0")
+            .authorizer(contracts::GuardSettings::default().authorizer());
+        self.world.serve(standin, only).await
     }
 
     /// Waits until the bridge routes `path` (discovery runs every 200 ms in tests).
     pub async fn wait_for_route(&self, path: &str) {
-        for _ in 0..100 {
-            let (_, body) = self.send(Method::GET, "/routes", None, &[]).await;
-            if body["routes"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|r| r["path"] == path))
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the bridge never learnt {path}");
+        wait_for_route(&self.http, self.addr(), path).await;
     }
 
     /// Sends a request with the valid API key.
@@ -181,10 +154,16 @@ impl Setup {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, Value) {
-        let (status, _, body) = self
-            .send_raw(method, path, body.map(|b| b.to_owned()), headers)
+        let reply = self
+            .http
+            .send(
+                method,
+                &self.url(path),
+                body.unwrap_or_default().to_owned(),
+                headers,
+            )
             .await;
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        (reply.status, reply.json())
     }
 
     pub async fn send_raw(
@@ -194,24 +173,34 @@ impl Setup {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, http::HeaderMap, Bytes) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("http://{}{path}", self.addr()));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+        let reply = self
+            .http
+            .send(method, &self.url(path), body.unwrap_or_default(), headers)
+            .await;
+        (reply.status, reply.headers, reply.body)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr())
+    }
+}
+
+/// Waits until the bridge at `bridge` routes `path`; panics after 30 s.
+pub async fn wait_for_route(http: &Http, bridge: SocketAddr, path: &str) {
+    let started = Instant::now();
+    let routes = format!("http://{bridge}/routes");
+    loop {
+        let listed = http.send(Method::GET, &routes, "", &[]).await.json();
+        if listed["routes"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["path"] == path))
+        {
+            return;
         }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .expect("request");
-        let response = self.http.request(request).await.expect("bridge answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, headers, body)
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the bridge never learnt {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
