@@ -46,19 +46,8 @@ impl Platform {
             })
             .collect();
 
-        let bridge_errors = Arc::new(AtomicUsize::new(0));
-        let errors = bridge_errors.clone();
-        let client = nats
-            .options_for("bridge")
-            .event_callback(move |event| {
-                let errors = errors.clone();
-                async move {
-                    if let async_nats::Event::ServerError(err) = event {
-                        eprintln!("bridge connection got a server error: {err}");
-                        errors.fetch_add(1, Ordering::SeqCst);
-                    }
-                }
-            })
+        let (options, bridge_errors) = count_server_errors(nats.options_for("bridge"), "");
+        let client = options
             .connect(nats.url())
             .await
             .expect("the bridge signs in as bridge");
@@ -107,6 +96,28 @@ impl Platform {
         }
         found
     }
+}
+
+/// `options` counting the server errors whose text contains `kind` (every one when empty), each
+/// printed to stderr.
+fn count_server_errors(
+    options: async_nats::ConnectOptions,
+    kind: &'static str,
+) -> (async_nats::ConnectOptions, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let options = options.event_callback(move |event| {
+        let seen = seen.clone();
+        async move {
+            if let async_nats::Event::ServerError(err) = event
+                && err.to_string().to_lowercase().contains(kind)
+            {
+                eprintln!("server error on the bridge's connection: {err}");
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    (options, count)
 }
 
 /// Starts a function binary signed in as its own NATS user, logging NATS events to a file.
@@ -198,26 +209,9 @@ async fn signup_to_published_blog_with_every_component_on_its_own_nats_user() {
 async fn the_violation_check_sees_a_refused_subscription() {
     // Proves the flow's zero-violation check can fail: the bridge's user may not read auth.>.
     let nats = NatsServer::secured();
-    let errors = Arc::new(AtomicUsize::new(0));
-    let seen = errors.clone();
-    let client = nats
-        .options_for("bridge")
-        .event_callback(move |event| {
-            let seen = seen.clone();
-            async move {
-                if let async_nats::Event::ServerError(err) = event
-                    && err
-                        .to_string()
-                        .to_lowercase()
-                        .contains("permissions violation")
-                {
-                    seen.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        })
-        .connect(nats.url())
-        .await
-        .expect("bridge signs in");
+    let (options, errors) =
+        count_server_errors(nats.options_for("bridge"), "permissions violation");
+    let client = options.connect(nats.url()).await.expect("bridge signs in");
     let _subscriber = client.subscribe("auth.>").await.expect("subscribe is sent");
     client.flush().await.expect("flush");
     for _ in 0..50 {

@@ -105,8 +105,7 @@ async fn renamed_slug_and_title_show_at_once_on_every_read_path() {
 
 #[tokio::test]
 async fn every_change_is_announced_on_blog_events_changed() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let mut events = world
         .client
         .subscribe("blog.events.changed")

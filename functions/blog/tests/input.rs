@@ -7,8 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn invalid_object_id_is_400_not_500() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
 
     let err = world
         .call(None, "blog.get.id", json!({"id": "not-an-id"}))
@@ -21,8 +20,7 @@ async fn invalid_object_id_is_400_not_500() {
 
 #[tokio::test]
 async fn query_operator_injection_is_rejected_by_the_typed_input() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
 
     let object = world
         .call(None, "blog.get.slug", json!({"slug": {"$ne": ""}}))
@@ -39,8 +37,7 @@ async fn query_operator_injection_is_rejected_by_the_typed_input() {
 
 #[tokio::test]
 async fn create_validation_names_the_field() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let base = json!({"title": "Fine title", "description": "Fine", "draftText": "", "slug": "fine-slug", "tags": ["x"]});
     let with = |field: &str, value: serde_json::Value| {
         let mut body = base.clone();
@@ -74,8 +71,7 @@ async fn create_validation_names_the_field() {
 
 #[tokio::test]
 async fn pagination_edges() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     world.published("only-one", &["x"]).await;
 
     let past_end = world

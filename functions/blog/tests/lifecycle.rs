@@ -7,8 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn draft_submitted_and_published_becomes_public() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
 
     let id = world.draft("author", "hello-nats", &["rust", "Nats"]).await;
     let hidden = world
@@ -47,8 +46,7 @@ async fn draft_submitted_and_published_becomes_public() {
 
 #[tokio::test]
 async fn edits_to_a_published_blog_go_live_only_at_the_next_publish() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.published("living-doc", &["rust"]).await;
 
     world
@@ -82,8 +80,7 @@ async fn edits_to_a_published_blog_go_live_only_at_the_next_publish() {
 
 #[tokio::test]
 async fn publishing_a_draft_that_was_never_submitted_is_400_and_changes_nothing() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.draft("author", "never-sent", &["x"]).await;
 
     let err = world
@@ -103,8 +100,7 @@ async fn publishing_a_draft_that_was_never_submitted_is_400_and_changes_nothing(
 
 #[tokio::test]
 async fn editing_someone_elses_blog_is_403() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.draft("author", "mine-only", &["x"]).await;
 
     let edit = world
@@ -131,8 +127,7 @@ async fn editing_someone_elses_blog_is_403() {
 
 #[tokio::test]
 async fn submitting_a_deleted_blog_is_404() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.draft("author", "short-lived", &["x"]).await;
     world
         .call(Some("author"), "blog.author.delete", json!({"id": id}))
@@ -149,8 +144,7 @@ async fn submitting_a_deleted_blog_is_404() {
 
 #[tokio::test]
 async fn roles_are_enforced_and_admin_passes() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
 
     let learner = world
         .call(Some("learner"), "blog.author.create", json!({}))
@@ -184,8 +178,7 @@ async fn roles_are_enforced_and_admin_passes() {
 
 #[tokio::test]
 async fn withdrawn_blog_leaves_the_review_queue() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.draft("author", "second-thoughts", &["x"]).await;
     world
         .call(Some("author"), "blog.author.submit", json!({"id": id}))
@@ -219,8 +212,7 @@ async fn withdrawn_blog_leaves_the_review_queue() {
 
 #[tokio::test]
 async fn taken_slug_is_409_even_when_two_creates_race() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let body = json!({"title": "Same", "description": "Same slug", "draftText": "", "slug": "one-slug", "tags": ["x"]});
 
     let (a, b) = tokio::join!(

@@ -2,13 +2,12 @@
 
 mod common;
 
-use common::World;
+use common::{World, ids};
 use serde_json::json;
 
 #[tokio::test]
 async fn signed_in_users_comment_on_published_blogs_and_anyone_reads() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.published("discussed", &["x"]).await;
     let draft = world.draft("author", "not-yet", &["x"]).await;
 
@@ -72,8 +71,7 @@ async fn signed_in_users_comment_on_published_blogs_and_anyone_reads() {
 
 #[tokio::test]
 async fn comment_is_deleted_by_its_author_or_an_editor_only() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.published("moderated", &["x"]).await;
     let comment = world
         .call(
@@ -131,8 +129,7 @@ async fn comment_is_deleted_by_its_author_or_an_editor_only() {
 
 #[tokio::test]
 async fn tags_count_published_blogs_most_used_first() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     world.published("t-one", &["rust", "nats"]).await;
     world.published("t-two", &["Rust"]).await;
     world
@@ -152,8 +149,7 @@ async fn tags_count_published_blogs_most_used_first() {
 
 #[tokio::test]
 async fn similar_blogs_share_the_most_tags_and_never_include_the_blog_itself() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let base = world.published("base", &["a", "b", "c"]).await;
     let two = world.published("shares-two", &["a", "b"]).await;
     let one = world.published("shares-one", &["c", "z"]).await;
@@ -163,20 +159,14 @@ async fn similar_blogs_share_the_most_tags_and_never_include_the_blog_itself() {
         .call(None, "blog.list.similar", json!({"id": base}))
         .await
         .expect("similar");
-    let ids: Vec<_> = similar
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|b| b["_id"].as_str().expect("id").to_owned())
-        .collect();
+    let ids = ids(&similar);
 
     assert_eq!(ids, [two, one]);
 }
 
 #[tokio::test]
 async fn tag_list_is_case_insensitive_and_newest_first() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let older = world.published("older", &["Rust"]).await;
     let newer = world.published("newer", &["RUST"]).await;
 
@@ -188,20 +178,14 @@ async fn tag_list_is_case_insensitive_and_newest_first() {
         )
         .await
         .expect("list");
-    let ids: Vec<_> = listed
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|b| b["_id"].as_str().expect("id").to_owned())
-        .collect();
+    let ids = ids(&listed);
 
     assert_eq!(ids, [newer, older]);
 }
 
 #[tokio::test]
 async fn author_rename_event_updates_their_blogs() {
-    let world = World::start().await;
-    let _blog = world.replica().await;
+    let (world, _blog) = World::serving().await;
     let id = world.published("by-renamed", &["x"]).await;
     world
         .call(None, "blog.get.id", json!({"id": id}))

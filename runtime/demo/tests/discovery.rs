@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::demo;
+use common::{demo, demo_bus, served_subjects};
 use harness::World;
 use serde_json::Value;
 
@@ -54,15 +54,11 @@ async fn every_discovery_subject_answers_with_a_schema_valid_reply() {
 
 #[tokio::test]
 async fn info_lists_endpoints_in_subject_order_with_http_metadata() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
+    let subjects = served_subjects(&bus).await;
     let info = bus.discover("$SRV.INFO.demo").await;
     let endpoints = info["endpoints"].as_array().expect("endpoints");
-    let subjects: Vec<&str> = endpoints
-        .iter()
-        .map(|e| e["subject"].as_str().expect("subject"))
-        .collect();
     let mut sorted = subjects.clone();
     sorted.sort_unstable();
 
@@ -94,8 +90,7 @@ async fn info_lists_endpoints_in_subject_order_with_http_metadata() {
 
 #[tokio::test]
 async fn stats_count_requests_errors_and_processing_time() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     for _ in 0..3 {
         bus.call("demo.echo", r#"{"message":"x"}"#)

@@ -2,15 +2,14 @@
 
 mod common;
 
-use common::demo;
-use harness::World;
+use common::demo_bus;
+use harness::assert_error;
 use runtime::ApiError;
 use runtime::wire::{ERROR_CODE_HEADER, ERROR_HEADER, ErrorBody};
 
 #[tokio::test]
 async fn typed_error_becomes_adr32_headers_and_json_body() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     let reply = bus
         .client
@@ -39,47 +38,36 @@ async fn typed_error_becomes_adr32_headers_and_json_body() {
 
 #[tokio::test]
 async fn malformed_json_is_400_and_says_so() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
-    let err = bus.call("demo.echo", r#"{"message": "#).await.unwrap_err();
+    let err = bus.call("demo.echo", r#"{"message": "#).await;
 
-    assert_eq!(err.code(), 400);
-    assert!(err.to_string().contains("not valid JSON"), "{err}");
+    assert_error(err, 400, "not valid JSON");
 }
 
 #[tokio::test]
 async fn wrong_field_type_is_400_naming_the_field() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     let err = bus
         .call("demo.echo", r#"{"message": "hi", "count": "three"}"#)
-        .await
-        .unwrap_err();
+        .await;
 
-    assert_eq!(err.code(), 400);
-    assert!(err.to_string().contains("'count'"), "{err}");
+    assert_error(err, 400, "'count'");
 }
 
 #[tokio::test]
 async fn object_where_a_string_belongs_is_rejected() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
-    let err = bus
-        .call("demo.echo", r#"{"message": {"$ne": ""}}"#)
-        .await
-        .unwrap_err();
+    let err = bus.call("demo.echo", r#"{"message": {"$ne": ""}}"#).await;
 
-    assert_eq!(err.code(), 400);
-    assert!(err.to_string().contains("'message'"), "{err}");
+    assert_error(err, 400, "'message'");
 }
 
 #[tokio::test]
 async fn missing_field_and_unknown_field_are_400() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     let missing = bus.call("demo.echo", "").await.unwrap_err();
     let unknown = bus
@@ -95,8 +83,7 @@ async fn missing_field_and_unknown_field_are_400() {
 
 #[tokio::test]
 async fn panicking_handler_answers_500_and_the_replica_keeps_serving() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     let err = bus.call("demo.panic", "{}").await.unwrap_err();
     let next = bus.call("demo.echo", r#"{"message":"still here"}"#).await;
@@ -107,8 +94,7 @@ async fn panicking_handler_answers_500_and_the_replica_keeps_serving() {
 
 #[tokio::test]
 async fn handler_past_its_timeout_is_cancelled_with_504() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     let started = std::time::Instant::now();
     let err = bus.call("demo.sleep", r#"{"ms": 3000}"#).await.unwrap_err();
@@ -123,8 +109,7 @@ async fn handler_past_its_timeout_is_cancelled_with_504() {
 
 #[tokio::test]
 async fn saturated_handler_answers_503_at_once() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     // demo.sleep admits two at a time; the third must not queue behind them.
     let busy = (0..2).map(|_| bus.call("demo.sleep", r#"{"ms": 400}"#));
@@ -149,8 +134,7 @@ async fn saturated_handler_answers_503_at_once() {
 
 #[tokio::test]
 async fn raw_nats_request_gets_the_handlers_json() {
-    let bus = World::start().await;
-    let _replica = bus.serve(demo(), &[]).await;
+    let (bus, _replica) = demo_bus().await;
 
     // What `nats req demo.echo '{"message":"hi","count":2}'` sends: no headers, no helpers.
     let plain = async_nats::connect(bus.nats.url())

@@ -1,8 +1,11 @@
 //! The demo binary as operators run it: `--only`, SIGTERM drain, `--check`, NATS restarts.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::served_subjects;
 use harness::{NatsServer, Process, World};
 use serde_json::Value;
 
@@ -10,16 +13,6 @@ use serde_json::Value;
 fn demo(world: &World, args: &[&str]) -> Process {
     let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
     Process::spawn("demo", command.args(args))
-}
-
-async fn endpoints(world: &World) -> Vec<String> {
-    let info = world.discover("$SRV.INFO.demo").await;
-    info["endpoints"]
-        .as_array()
-        .expect("endpoints")
-        .iter()
-        .map(|e| e["subject"].as_str().expect("subject").to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -30,7 +23,10 @@ async fn only_flag_serves_exactly_the_selected_subjects() {
 
     // `demo.s*` is not a NATS pattern for `demo.sleep`/`demo.slow`; only whole-token wildcards match.
     // Fan-out handlers are always served: they keep replica-local state current.
-    assert_eq!(endpoints(&world).await, vec!["demo.echo", "demo.fanout"]);
+    assert_eq!(
+        served_subjects(&world).await,
+        vec!["demo.echo", "demo.fanout"]
+    );
     let err = world.call("demo.panic", "{}").await.unwrap_err();
     assert_eq!(err.code(), 503, "unselected handler has no responders");
 }
@@ -46,7 +42,7 @@ async fn only_env_var_selects_with_nats_wildcards() {
     world.wait_for_service("demo").await;
 
     assert_eq!(
-        endpoints(&world).await,
+        served_subjects(&world).await,
         vec!["demo.fanout", "demo.sleep", "demo.slow"]
     );
 }

@@ -67,6 +67,13 @@ impl World {
         Self { world, settings }
     }
 
+    /// A world with one blog replica serving every blog subject.
+    pub async fn serving() -> (Self, Running) {
+        let world = Self::start().await;
+        let replica = world.replica().await;
+        (world, replica)
+    }
+
     /// One blog replica (they share MongoDB and Redis).
     pub async fn replica(&self) -> Running {
         self.replica_serving(&["blog.>", "auth.events.>"]).await
@@ -113,4 +120,13 @@ impl World {
             .expect("publish");
         id
     }
+}
+
+/// The `_id`s of a list reply, in order.
+pub fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list reply")
+        .iter()
+        .map(|b| b["_id"].as_str().expect("id").to_owned())
+        .collect()
 }
