@@ -26,7 +26,7 @@ fn the_readme_shows_the_example_verbatim() {
 #[tokio::test]
 async fn the_example_serves_its_handlers_and_drains_on_sigterm() {
     let world = World::start().await;
-    let mut greeter = Process::spawn(
+    let greeter = Process::spawn(
         "greeter",
         &mut world.command(harness::example("greeter", &source())),
     );
@@ -53,6 +53,6 @@ async fn the_example_serves_its_handlers_and_drains_on_sigterm() {
             (json!("greet.hello"), json!("/greet/hello"))
         ]
     );
-    greeter.terminate();
-    assert_eq!(greeter.wait_exit(Duration::from_secs(10)), Some(0));
+    let (code, _) = greeter.stop(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(0), "drained and exited on SIGTERM");
 }

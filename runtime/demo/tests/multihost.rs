@@ -305,13 +305,8 @@ async fn sigterm_with_the_hosts_nats_node_down_exits_within_grace_on_every_host(
     for i in (0..HOSTS).rev() {
         platform.nodes[i].kill();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let mut replica = platform.replicas.remove(i);
-        let asked = Instant::now();
-        replica.terminate();
-        let code = tokio::task::spawn_blocking(move || replica.wait_exit(Duration::from_secs(20)))
-            .await
-            .expect("join");
-        let took = asked.elapsed();
+        let replica = platform.replicas.remove(i);
+        let (code, took) = replica.stop(Duration::from_secs(20)).await;
         eprintln!("host {i}: SIGTERM with its NATS node down, exited in {took:?}");
         assert_eq!(code, Some(0), "host {i}: exit status");
         assert!(
@@ -399,12 +394,9 @@ async fn rolling_restart_of_every_replica_under_load_loses_at_most_one_request_p
     for i in 0..HOSTS {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let fresh = platform.spawn_replica(i);
-        let mut old = std::mem::replace(&mut platform.replicas[i], fresh);
+        let old = std::mem::replace(&mut platform.replicas[i], fresh);
         wait_for_instances(&clients[0], HOSTS + 1).await;
-        old.terminate();
-        let code = tokio::task::spawn_blocking(move || old.wait_exit(Duration::from_secs(10)))
-            .await
-            .expect("join");
+        let (code, _) = old.stop(Duration::from_secs(10)).await;
         assert_eq!(code, Some(0), "host {i}: drained replica exit status");
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -442,22 +434,17 @@ async fn rolling_restart_of_nats_in_lame_duck_fails_only_requests_in_flight_on_m
     // One host at a time: drain its replica, put its node in lame duck (SIGUSR2, what
     // `nats-server --signal ldm` sends) until it exits, start both again.
     for i in 0..HOSTS {
-        let mut replica = platform.replicas.remove(i);
-        replica.terminate();
-        let code = tokio::task::spawn_blocking(move || replica.wait_exit(Duration::from_secs(10)))
-            .await
-            .expect("join");
+        let replica = platform.replicas.remove(i);
+        let (code, _) = replica.stop(Duration::from_secs(10)).await;
         assert_eq!(code, Some(0), "host {i}: drained replica exit status");
-        let mut node = platform.nodes.remove(i);
+        let node = platform.nodes.remove(i);
         let pid = node.pid().to_string();
         let signalled = std::process::Command::new("kill")
             .args(["-USR2", &pid])
             .status()
             .expect("kill runs");
         assert!(signalled.success(), "cannot signal node {i}");
-        tokio::task::spawn_blocking(move || node.wait_exit(Duration::from_secs(40)))
-            .await
-            .expect("join");
+        node.exited(Duration::from_secs(40)).await;
         let config = platform.dir.join(format!("n{i}.conf"));
         let restarted = Process::spawn(
             "nats-server",

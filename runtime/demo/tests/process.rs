@@ -50,7 +50,7 @@ async fn only_env_var_selects_with_nats_wildcards() {
 #[tokio::test]
 async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
     let world = World::start().await;
-    let mut demo = demo(&world, &[]);
+    let demo = demo(&world, &[]);
     world.wait_for_service("demo").await;
 
     let in_flight: Vec<_> = (0..50)
@@ -78,10 +78,7 @@ async fn sigterm_finishes_in_flight_requests_then_exits_zero() {
             .expect("in-flight request answered despite SIGTERM");
         assert!(serde_json::from_slice::<Value>(&reply).expect("JSON")["ms"].is_u64());
     }
-    let code = tokio::task::spawn_blocking(move || demo.wait_exit(Duration::from_secs(10)))
-        .await
-        .expect("join");
-    assert_eq!(code, Some(0));
+    assert_eq!(demo.exited(Duration::from_secs(10)).await, Some(0));
 }
 
 #[tokio::test]
@@ -90,7 +87,7 @@ async fn sigterm_exits_within_grace_while_nats_is_unreachable() {
     for round in 0..3 {
         let mut world = World::start().await;
         let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
-        let mut demo = Process::spawn(
+        let demo = Process::spawn(
             "demo",
             command.env("DRAIN_GRACE_SECS", grace.as_secs().to_string()),
         );
@@ -101,12 +98,7 @@ async fn sigterm_exits_within_grace_while_nats_is_unreachable() {
 
         world.nats.kill();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let asked = Instant::now();
-        demo.terminate();
-        let code = tokio::task::spawn_blocking(move || demo.wait_exit(Duration::from_secs(20)))
-            .await
-            .expect("join");
-        let took = asked.elapsed();
+        let (code, took) = demo.stop(Duration::from_secs(20)).await;
         assert_eq!(code, Some(0), "round {round}: exit status");
         assert!(
             // The runtime stops 200 ms before the grace; the rest covers signal delivery, process
@@ -200,7 +192,7 @@ async fn json_log_lines_carry_subject_and_request_id() {
     let log = std::env::temp_dir().join(format!("demo-log-{}.jsonl", harness::unique_name("t")));
     let file = std::fs::File::create(&log).expect("log file");
     let mut command = world.command(env!("CARGO_BIN_EXE_demo"));
-    let mut demo = Process::spawn(
+    let demo = Process::spawn(
         "demo",
         command
             .env("LOG_FORMAT", "json")
@@ -216,10 +208,7 @@ async fn json_log_lines_carry_subject_and_request_id() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), 500);
-    demo.terminate();
-    tokio::task::spawn_blocking(move || demo.wait_exit(Duration::from_secs(10)))
-        .await
-        .expect("join");
+    demo.stop(Duration::from_secs(10)).await;
 
     let lines: Vec<Value> = std::fs::read_to_string(&log)
         .expect("log written")

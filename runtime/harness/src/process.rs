@@ -79,6 +79,23 @@ impl Process {
         }
     }
 
+    /// Waits for the exit without blocking the async runtime; the exit code (None if killed by a
+    /// signal). Panics after `limit`.
+    pub async fn exited(mut self, limit: Duration) -> Option<i32> {
+        tokio::task::spawn_blocking(move || self.wait_exit(limit))
+            .await
+            .expect("the waiting thread does not panic")
+    }
+
+    /// Sends SIGTERM, as an orchestrator would, and waits for the exit: its code and how long it
+    /// took from the signal. Panics after `limit`.
+    pub async fn stop(self, limit: Duration) -> (Option<i32>, Duration) {
+        let asked = Instant::now();
+        self.terminate();
+        let code = self.exited(limit).await;
+        (code, asked.elapsed())
+    }
+
     /// Kills the process at once.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
