@@ -50,11 +50,11 @@ async fn seed(settings: &blog::Settings) -> String {
         let blog = input.into_blog(&author).expect("valid blog");
         store.insert(&blog).await.expect("insert");
         let submitted = store
-            .transition(&blog, Move::Submit, "bench")
+            .apply(&blog, Move::Submit, "bench")
             .await
             .expect("submit");
         store
-            .transition(&submitted, Move::Publish, "bench")
+            .apply(&submitted, Move::Publish, "bench")
             .await
             .expect("publish");
         last = blog.id.to_hex();

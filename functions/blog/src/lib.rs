@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod model;
 pub mod settings;
 pub mod store;
+pub mod validate;
 
 pub use error::BlogError;
 pub use settings::Settings;

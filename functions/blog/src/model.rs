@@ -79,7 +79,67 @@ pub struct Blog {
     pub updated_by: String,
 }
 
+/// The content of a new blog, checked by `CreateBlog::into_blog`.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Trimmed title.
+    pub title: String,
+    /// Trimmed summary.
+    pub description: String,
+    /// The text to edit until the first publish.
+    pub draft_text: String,
+    /// Unique URL name.
+    pub slug: String,
+    /// Cover image URL.
+    pub img_url: Option<String>,
+    /// Upper-case, sorted, de-duplicated tags.
+    pub tags: Vec<String>,
+}
+
+/// An author's checked changes to a blog; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// New trimmed title.
+    pub title: Option<String>,
+    /// New trimmed summary.
+    pub description: Option<String>,
+    /// New draft text (goes live at the next publish).
+    pub draft_text: Option<String>,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New cover image.
+    pub img_url: Option<String>,
+    /// New normalised tags.
+    pub tags: Option<Vec<String>>,
+}
+
 impl Blog {
+    /// A new, unsubmitted draft of `content` written by `caller`.
+    pub fn draft(content: Draft, caller: &Caller) -> Self {
+        let now = DateTime::now();
+        Self {
+            id: ObjectId::new(),
+            title: content.title,
+            description: content.description,
+            draft_text: content.draft_text,
+            text: None,
+            slug: content.slug,
+            img_url: content.img_url,
+            tags: content.tags,
+            author: Author::from(caller),
+            score: 0.01,
+            drafted: true,
+            submitted: false,
+            published: false,
+            status: true,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+            created_by: caller.id().to_owned(),
+            updated_by: caller.id().to_owned(),
+        }
+    }
+
     /// Whether the public may see it.
     pub fn is_public(&self) -> bool {
         self.published && self.status
@@ -107,7 +167,8 @@ impl Blog {
     }
 }
 
-/// The state a workflow move needs and what it sets, as a MongoDB filter and update.
+/// A step of the editorial workflow; the store applies it only from the state `check` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Move {
     /// Author sends a draft to the editors.
     Submit,
@@ -135,36 +196,6 @@ impl Move {
             _ => Ok(()),
         }
     }
-
-    /// The `$set` that performs the move.
-    pub fn update(&self, blog: &Blog, by: &str) -> mongodb::bson::Document {
-        let now = DateTime::now();
-        let mut set = match self {
-            Self::Submit => mongodb::bson::doc! { "submitted": true, "drafted": false },
-            Self::Withdraw => mongodb::bson::doc! { "submitted": false, "drafted": true },
-            Self::Publish => mongodb::bson::doc! {
-                "submitted": false, "drafted": false, "published": true,
-                "text": &blog.draft_text, "publishedAt": now,
-            },
-            Self::Unpublish => mongodb::bson::doc! { "published": false, "drafted": true },
-        };
-        set.insert("updatedAt", now);
-        set.insert("updatedBy", by);
-        mongodb::bson::doc! { "$set": set }
-    }
-
-    /// The state the blog must still be in when the update lands (guards against races).
-    pub fn precondition(&self) -> mongodb::bson::Document {
-        match self {
-            Self::Submit => {
-                mongodb::bson::doc! { "status": true, "submitted": false, "drafted": true }
-            }
-            Self::Withdraw | Self::Publish => {
-                mongodb::bson::doc! { "status": true, "submitted": true }
-            }
-            Self::Unpublish => mongodb::bson::doc! { "status": true, "published": true },
-        }
-    }
 }
 
 /// A comment on a published blog.
@@ -184,8 +215,199 @@ pub struct Comment {
     pub created_at: DateTime,
 }
 
-/// Parses a path id, 400 when it is not an ObjectId.
-pub fn object_id(raw: &str, what: &str) -> Result<ObjectId, BlogError> {
-    ObjectId::parse_str(raw)
-        .map_err(|_| BlogError::Invalid(format!("'{raw}' is not a valid {what} id")))
+impl Comment {
+    /// A new comment by `caller` on the blog `blog_id`; `text` has passed validation.
+    pub fn new(blog_id: ObjectId, caller: &Caller, text: &str) -> Self {
+        Self {
+            id: ObjectId::new(),
+            blog_id,
+            author: Author::from(caller),
+            text: text.trim().to_owned(),
+            created_at: DateTime::now(),
+        }
+    }
+}
+
+/// Which of an author's or everyone's blogs a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// With unsubmitted changes.
+    Drafted,
+    /// Waiting for an editor.
+    Submitted,
+    /// Live.
+    Published,
+}
+
+/// Which published blogs a public list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// All of them.
+    Latest,
+    /// Those carrying an upper-case tag.
+    Tagged(&'a str),
+}
+
+/// One checked page of a list: how many items to pass over and how many to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Items before the page.
+    pub skip: u64,
+    /// Items on the page, 1 to 100.
+    pub limit: u64,
+}
+
+/// A stored time as RFC 3339, the way the wire types show it.
+pub fn rfc3339(time: Option<DateTime>) -> Option<String> {
+    time.and_then(|t| t.try_to_rfc3339_string().ok())
+}
+
+/// One tag and how many published blogs carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    /// Upper-case tag.
+    pub tag: String,
+    /// Published blogs with the tag.
+    pub count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use contracts::CallerUser;
+
+    use super::*;
+
+    fn caller() -> Caller {
+        Caller {
+            user: CallerUser {
+                id: "author-1".into(),
+                name: "Ann".into(),
+                email: None,
+                profile_pic_url: None,
+                roles: vec!["AUTHOR".into()],
+            },
+            token_id: "token".into(),
+            expires_at: None,
+        }
+    }
+
+    /// A blog in the state named by its workflow flags.
+    fn blog(drafted: bool, submitted: bool, published: bool) -> Blog {
+        let content = Draft {
+            title: "Title".into(),
+            description: "About".into(),
+            draft_text: "Text".into(),
+            slug: "a-blog".into(),
+            img_url: None,
+            tags: vec!["RUST".into()],
+        };
+        Blog {
+            drafted,
+            submitted,
+            published,
+            ..Blog::draft(content, &caller())
+        }
+    }
+
+    /// What `check` answers: `Ok` or the start of the 400's message.
+    fn outcome(step: Move, blog: &Blog) -> Result<(), String> {
+        match step.check(blog) {
+            Ok(()) => Ok(()),
+            Err(BlogError::IllegalMove(why)) => Err(why),
+            Err(other) => panic!("{step:?}: expected an illegal move, got {other:?}"),
+        }
+    }
+
+    const SUBMITTED: &str = "the blog is already submitted";
+    const NOTHING: &str = "the blog has no draft changes to submit";
+    const NOT_SUBMITTED: &str = "only a submitted blog can be withdrawn";
+    const UNREVIEWED: &str =
+        "only a submitted blog can be published; the author must submit it first";
+    const NOT_LIVE: &str = "the blog is not published";
+
+    #[test]
+    fn every_move_from_every_state() {
+        let ok = Ok(());
+        let no = |why: &str| Err(why.to_owned());
+        // (drafted, submitted, published): [Submit, Withdraw, Publish, Unpublish]
+        let table = [
+            (
+                (true, false, false),
+                [ok.clone(), no(NOT_SUBMITTED), no(UNREVIEWED), no(NOT_LIVE)],
+            ),
+            (
+                (false, true, false),
+                [no(SUBMITTED), ok.clone(), ok.clone(), no(NOT_LIVE)],
+            ),
+            (
+                (true, true, false),
+                [no(SUBMITTED), ok.clone(), ok.clone(), no(NOT_LIVE)],
+            ),
+            (
+                (false, false, false),
+                [no(NOTHING), no(NOT_SUBMITTED), no(UNREVIEWED), no(NOT_LIVE)],
+            ),
+            (
+                (false, false, true),
+                [no(NOTHING), no(NOT_SUBMITTED), no(UNREVIEWED), ok.clone()],
+            ),
+            (
+                (true, false, true),
+                [ok.clone(), no(NOT_SUBMITTED), no(UNREVIEWED), ok.clone()],
+            ),
+            (
+                (false, true, true),
+                [no(SUBMITTED), ok.clone(), ok.clone(), ok.clone()],
+            ),
+            (
+                (true, true, true),
+                [no(SUBMITTED), ok.clone(), ok.clone(), ok.clone()],
+            ),
+        ];
+        let steps = [Move::Submit, Move::Withdraw, Move::Publish, Move::Unpublish];
+        for ((drafted, submitted, published), expected) in table {
+            let blog = blog(drafted, submitted, published);
+            for (step, expected) in steps.into_iter().zip(expected) {
+                assert_eq!(
+                    outcome(step, &blog),
+                    expected,
+                    "{step:?} from drafted={drafted} submitted={submitted} published={published}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_move_applies_to_a_deleted_blog() {
+        for step in [Move::Submit, Move::Withdraw, Move::Publish, Move::Unpublish] {
+            let deleted = Blog {
+                status: false,
+                ..blog(false, true, true)
+            };
+            match step.check(&deleted) {
+                Err(BlogError::NotFound(why)) => assert!(why.ends_with("was deleted"), "{why}"),
+                other => panic!("{step:?} on a deleted blog: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_draft_is_unsubmitted_active_and_owned_by_its_writer() {
+        let draft = blog(true, false, false);
+        let other = Caller {
+            user: CallerUser {
+                id: "someone-else".into(),
+                ..caller().user
+            },
+            ..caller()
+        };
+
+        assert!(!draft.is_public());
+        assert_eq!(draft.author.id, "author-1");
+        assert!(draft.ensure_owned_by(&caller()).is_ok());
+        assert!(matches!(
+            draft.ensure_owned_by(&other),
+            Err(BlogError::Forbidden(_))
+        ));
+    }
 }
