@@ -25,7 +25,10 @@ async fn measure(client: &async_nats::Client, subject: &str, body: &str) -> Load
 }
 
 async fn seed(settings: &blog::Settings) -> String {
-    let (store, _) = settings.connect().await.expect("store");
+    let store = blog::BlogState::connect(settings)
+        .await
+        .expect("store")
+        .store;
     let author = Caller {
         user: CallerUser {
             id: "bench-author".into(),
