@@ -15,6 +15,7 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
+pub mod validate;
 
 pub use error::AuthError;
 pub use settings::Settings;

@@ -1,17 +1,17 @@
 //! Start-up seed data: the admin user and the API key a fresh deployment needs to be usable.
 
 use crate::error::AuthError;
-use crate::model;
 use crate::session::hash_api_key;
 use crate::settings::Settings;
 use crate::state::AuthState;
+use crate::validate;
 
 /// Creates the seed admin and API key when configured; safe to run on every start of every replica.
 pub async fn run(state: &AuthState, settings: &Settings) -> Result<(), AuthError> {
     if let (Some(email), Some(password)) =
         (&settings.seed_admin_email, &settings.seed_admin_password)
     {
-        let email = model::normalize_email(email)?;
+        let email = validate::email(email)?;
         // Hash only for a new admin: every replica start would otherwise pay for an argon2 hash.
         let hash = if state.store.email_taken(&email).await? {
             None
