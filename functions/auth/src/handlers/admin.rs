@@ -1,11 +1,9 @@
 //! Administration: API keys and user roles (ADMIN only).
 
 use runtime::{Ctx, Json, State, handler};
-use uuid::Uuid;
 
 use crate::dto::{CreateApiKeyInput, CreatedApiKey, IdInput, Message, PrivateUser, SetRolesInput};
 use crate::error::AuthError;
-use crate::session::{hash_api_key, random_secret};
 use crate::{AuthState, events, validate};
 
 /// Create an API key; the plaintext key is in this reply only, the store keeps its hash.
@@ -15,14 +13,7 @@ pub async fn create_api_key(
     Json(input): Json<CreateApiKeyInput>,
 ) -> Result<CreatedApiKey, AuthError> {
     let comment = validate::comment(&input.comment)?;
-    let (id, key) = (Uuid::new_v4(), random_secret());
-    auth.store
-        .insert_api_key(id, &hash_api_key(&key), &comment)
-        .await?;
-    Ok(CreatedApiKey {
-        id: id.to_string(),
-        key,
-    })
+    auth.create_api_key(&comment).await
 }
 
 /// Revoke an API key at once, cached checks included.
