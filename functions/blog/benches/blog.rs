@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use blog::model::Move;
+use blog::workflow::Move;
 use contracts::{Caller, CallerUser};
 use harness::{LoadReport, NatsServer, nats_load};
 

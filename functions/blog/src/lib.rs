@@ -11,6 +11,7 @@ pub mod settings;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod workflow;
 
 pub use error::BlogError;
 pub use settings::Settings;

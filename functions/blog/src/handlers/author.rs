@@ -7,9 +7,10 @@ use crate::cache::BlogCache;
 use crate::dto::{ById, CreateBlog, Done, Page, PrivateBlog, UpdateBlog};
 use crate::error::BlogError;
 use crate::events::blog_changed;
-use crate::model::{Blog, Move, Stage};
+use crate::model::{Blog, Stage};
 use crate::store::BlogStore;
 use crate::validate;
+use crate::workflow::Move;
 
 async fn own_blog(store: &BlogStore, caller: &Caller, id: &str) -> Result<Blog, BlogError> {
     let blog = store.find(validate::object_id(id, "blog")?).await?;

@@ -7,9 +7,10 @@ use crate::cache::BlogCache;
 use crate::dto::{ById, Page, PrivateBlog};
 use crate::error::BlogError;
 use crate::events::blog_changed;
-use crate::model::{Move, Stage};
+use crate::model::Stage;
 use crate::store::BlogStore;
 use crate::validate;
+use crate::workflow::Move;
 
 /// Any blog, in any state.
 #[handler(subject = "blog.editor.get", http = "GET /blog/editor/id/:id", roles = ["EDITOR"])]

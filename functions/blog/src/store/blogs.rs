@@ -7,7 +7,8 @@ use mongodb::options::ReturnDocument;
 
 use super::{BlogStore, page};
 use crate::error::{BlogError, is_duplicate_key};
-use crate::model::{Blog, Edit, Listing, Move, Stage, TagCount, Window};
+use crate::model::{Blog, Edit, Listing, Stage, TagCount, Window};
+use crate::workflow::Move;
 
 /// How many published blogs `similar` ranks at most.
 const SIMILAR_CANDIDATES: u64 = 200;
