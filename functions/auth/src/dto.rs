@@ -1,8 +1,11 @@
-//! Wire types of the auth endpoints: what callers send and what they get back (camelCase JSON).
+//! Wire types of the auth endpoints: what callers send, checked into domain values by the rules in
+//! `validate`, and what they get back (camelCase JSON).
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::User;
+use crate::error::AuthError;
+use crate::model::{NewUser, User};
+use crate::validate;
 
 /// Body of `POST /auth/signup/basic`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,6 +20,20 @@ pub struct SignupInput {
     /// Optional profile picture URL.
     #[serde(default)]
     pub profile_pic_url: Option<String>,
+}
+
+impl TryFrom<SignupInput> for NewUser {
+    type Error = AuthError;
+
+    fn try_from(input: SignupInput) -> Result<Self, AuthError> {
+        validate::password(&input.password)?;
+        Ok(NewUser {
+            email: validate::email(&input.email)?,
+            name: validate::name(&input.name)?,
+            profile_pic_url: validate::picture_url(input.profile_pic_url)?,
+            password: input.password,
+        })
+    }
 }
 
 /// Body of `POST /auth/signin/basic`.

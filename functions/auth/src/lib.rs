@@ -1,6 +1,7 @@
 //! The auth function: sign-up and sign-in, JWT token pairs bound to a keystore, profiles, API keys
 //! and roles, served as handlers on the NATS micro runtime.
 
+pub mod api_key;
 pub mod cache;
 pub mod dto;
 pub mod error;
@@ -8,6 +9,7 @@ pub mod events;
 pub mod handlers;
 pub mod model;
 pub mod password;
+pub mod secret;
 pub mod seed;
 pub mod session;
 pub mod settings;
@@ -15,6 +17,7 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
+pub mod validate;
 
 pub use error::AuthError;
 pub use settings::Settings;

@@ -1,4 +1,4 @@
-//! The domain rules: what a valid email, password, name and role is.
+//! The domain: users as stored, a checked sign-up, and the roles a user can hold.
 
 use std::fmt;
 use std::str::FromStr;
@@ -56,101 +56,6 @@ impl FromStr for Role {
     }
 }
 
-/// Lower-cases and checks an email: one `@`, a non-empty local part, a dotted domain, no spaces.
-pub fn normalize_email(email: &str) -> Result<String, AuthError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if valid {
-        Ok(email)
-    } else {
-        Err(AuthError::Invalid(format!(
-            "email '{email}' is not a valid email address"
-        )))
-    }
-}
-
-/// Checks a new password's length (6 to 100 characters).
-pub fn check_password(password: &str) -> Result<(), AuthError> {
-    let len = password.chars().count();
-    if (6..=100).contains(&len) {
-        Ok(())
-    } else {
-        Err(AuthError::Invalid(
-            "password must be between 6 and 100 characters".into(),
-        ))
-    }
-}
-
-/// Trims and checks a display name (1 to 200 characters).
-pub fn normalize_name(name: &str) -> Result<String, AuthError> {
-    let name = name.trim();
-    let len = name.chars().count();
-    if (1..=200).contains(&len) {
-        Ok(name.to_owned())
-    } else {
-        Err(AuthError::Invalid(
-            "name must be between 1 and 200 characters".into(),
-        ))
-    }
-}
-
-/// Checks an optional profile picture URL: http(s), at most 2000 characters.
-pub fn check_picture_url(url: Option<String>) -> Result<Option<String>, AuthError> {
-    let Some(url) = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    if url.len() <= 2000 && (url.starts_with("https://") || url.starts_with("http://")) {
-        Ok(Some(url))
-    } else {
-        Err(AuthError::Invalid(
-            "profilePicUrl must be an http(s) URL of at most 2000 characters".into(),
-        ))
-    }
-}
-
-/// Parses a complete role set: at least one role, each a known code (duplicates collapse).
-pub fn parse_roles(codes: &[String]) -> Result<Vec<Role>, AuthError> {
-    if codes.is_empty() {
-        return Err(AuthError::Invalid(
-            "roles must name at least one role".into(),
-        ));
-    }
-    let mut roles = Vec::with_capacity(codes.len());
-    for code in codes {
-        let role: Role = code.parse()?;
-        if !roles.contains(&role) {
-            roles.push(role);
-        }
-    }
-    Ok(roles)
-}
-
-/// Trims and checks an API key's comment (1 to 1000 characters).
-pub fn check_comment(comment: &str) -> Result<String, AuthError> {
-    let comment = comment.trim();
-    if (1..=1000).contains(&comment.chars().count()) {
-        Ok(comment.to_owned())
-    } else {
-        Err(AuthError::Invalid(
-            "comment must be between 1 and 1000 characters".into(),
-        ))
-    }
-}
-
-/// Parses a user or API-key id from a path parameter.
-pub fn parse_id(field: &str, id: &str) -> Result<Uuid, AuthError> {
-    Uuid::parse_str(id.trim())
-        .map_err(|_| AuthError::Invalid(format!("{field} '{id}' is not a valid UUID")))
-}
-
 /// A sign-up that passed validation, ready to store.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -188,22 +93,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails_are_lower_cased_and_checked() {
-        assert_eq!(
-            normalize_email(" Ann@Example.COM ").unwrap(),
-            "ann@example.com"
-        );
-        for bad in [
-            "", "ann", "ann@", "@x.io", "ann@x", "a b@x.io", "a@b@x.io", "a@x.",
-        ] {
-            assert!(normalize_email(bad).is_err(), "{bad} accepted");
-        }
+    fn roles_parse_case_insensitively_and_reject_unknown_codes() {
+        assert_eq!("author".parse::<Role>().unwrap(), Role::Author);
+        assert_eq!(" Admin ".parse::<Role>().unwrap(), Role::Admin);
+        let err = "KING".parse::<Role>().unwrap_err();
+        assert!(err.to_string().contains("KING"));
     }
 
     #[test]
-    fn roles_parse_case_insensitively_and_reject_unknown_codes() {
-        assert_eq!("author".parse::<Role>().unwrap(), Role::Author);
-        let err = "KING".parse::<Role>().unwrap_err();
-        assert!(err.to_string().contains("KING"));
+    fn every_role_parses_back_from_its_code() {
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>().unwrap(), role);
+            assert_eq!(role.to_string(), role.code());
+        }
     }
 }

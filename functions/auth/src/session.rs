@@ -1,40 +1,15 @@
-//! The token-pair lifecycle and API-key checks, shared by the handlers: open, verify, refresh, close.
+//! The token-pair lifecycle, shared by the handlers: open, verify, refresh, close.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use contracts::auth::ApiKeyInfo;
 use contracts::{Caller, CallerUser};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::dto::TokenPair;
 use crate::error::AuthError;
 use crate::model::User;
+use crate::secret::{random_secret, sha256_hex};
 use crate::state::AuthState;
 use crate::store::keystores::Keystore;
-
-/// SHA-256 (hex) of an API key: what is stored and cached instead of the key.
-pub fn hash_api_key(key: &str) -> String {
-    sha256_hex(key)
-}
-
-/// A new random secret (256 bits, URL-safe base64): keystore keys and API keys.
-pub fn random_secret() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-/// SHA-256 (hex) of a secret: how tokens and API keys are named in storage and caches.
-pub fn sha256_hex(text: &str) -> String {
-    use std::fmt::Write;
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
 
 fn invalid(reason: &str) -> AuthError {
     AuthError::InvalidToken(reason.to_owned())
@@ -115,40 +90,6 @@ impl AuthState {
     pub async fn forget_user_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
         let hashes = self.store.access_hashes_of(user_id).await?;
         self.cache.forget_callers(&hashes).await;
-        Ok(())
-    }
-
-    /// What an API key may do; 401 when empty, 403 when unknown or revoked.
-    pub async fn verify_api_key(&self, key: &str) -> Result<ApiKeyInfo, AuthError> {
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(AuthError::MissingApiKey);
-        }
-        let hash = hash_api_key(key);
-        if let Some(info) = self.cache.api_key(&hash).await {
-            return Ok(info);
-        }
-        let row = self
-            .store
-            .api_key_by_hash(&hash)
-            .await?
-            .ok_or(AuthError::InvalidApiKey)?;
-        let info = ApiKeyInfo {
-            id: row.id.to_string(),
-            permissions: row.permissions,
-        };
-        self.cache.put_api_key(&hash, &info).await;
-        Ok(info)
-    }
-
-    /// Deactivates an API key and drops its cache entry before returning.
-    pub async fn revoke_api_key(&self, id: Uuid) -> Result<(), AuthError> {
-        let hash = self
-            .store
-            .revoke_api_key(id)
-            .await?
-            .ok_or_else(|| AuthError::NotFound(format!("no active API key has id '{id}'")))?;
-        self.cache.forget_api_key(&hash).await;
         Ok(())
     }
 

@@ -52,17 +52,16 @@ impl AuthState {
             settings.apikey_guesses(),
         )
         .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
-        let state = Self {
+        seed::run(&store, &passwords, settings)
+            .await
+            .map_err(|err| runtime::Error::startup("seeding failed", format!("{err:?}")))?;
+        tracing::info!(argon2 = %passwords.describe(), "auth state ready");
+        Ok(Self {
             store,
             cache,
             tokens,
             passwords,
             apikey_guesses,
-        };
-        seed::run(&state, settings)
-            .await
-            .map_err(|err| runtime::Error::startup("seeding failed", format!("{err:?}")))?;
-        tracing::info!(argon2 = %state.passwords.describe(), "auth state ready");
-        Ok(state)
+        })
     }
 }

@@ -66,7 +66,7 @@ async fn created_key_verifies_until_revoked_then_is_403_at_once() {
             .await
             .unwrap();
     assert_ne!(stored.0, key, "only the hash is stored");
-    assert_eq!(stored.0, auth::session::hash_api_key(&key));
+    assert_eq!(stored.0, auth::secret::hash_api_key(&key));
     assert_eq!(stored.1, "mobile app");
 
     let revoked = auth

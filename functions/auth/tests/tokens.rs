@@ -248,7 +248,7 @@ async fn a_caller_recached_after_signout_by_a_racing_verify_is_ignored() {
         .await
         .expect("signout");
     // What a verify that read the keystore just before the signout would write just after it.
-    let hash = auth::session::sha256_hex(&token);
+    let hash = auth::secret::sha256_hex(&token);
     auth.state.cache.put_caller(&hash, &caller, 3_600).await;
     assert_error(auth.verify(&token).await, 401, "revoked");
     auth.shutdown().await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use blog::model::Move;
+use blog::workflow::Move;
 use contracts::{Caller, CallerUser};
 use harness::{LoadReport, NatsServer, nats_load};
 
@@ -25,7 +25,10 @@ async fn measure(client: &async_nats::Client, subject: &str, body: &str) -> Load
 }
 
 async fn seed(settings: &blog::Settings) -> String {
-    let (store, _) = settings.connect().await.expect("store");
+    let store = blog::BlogState::connect(settings)
+        .await
+        .expect("store")
+        .store;
     let author = Caller {
         user: CallerUser {
             id: "bench-author".into(),
@@ -50,11 +53,11 @@ async fn seed(settings: &blog::Settings) -> String {
         let blog = input.into_blog(&author).expect("valid blog");
         store.insert(&blog).await.expect("insert");
         let submitted = store
-            .transition(&blog, Move::Submit, "bench")
+            .apply(&blog, Move::Submit, "bench")
             .await
             .expect("submit");
         store
-            .transition(&submitted, Move::Publish, "bench")
+            .apply(&submitted, Move::Publish, "bench")
             .await
             .expect("publish");
         last = blog.id.to_hex();

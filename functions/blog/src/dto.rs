@@ -1,55 +1,11 @@
 //! Wire types: what handlers take (validated, unknown fields refused) and what they return.
 
 use contracts::Caller;
-use mongodb::bson::DateTime;
-use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::BlogError;
-use crate::model::{Author, Blog, Comment};
-
-fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), BlogError> {
-    let n = value.trim().chars().count();
-    if n < min || n > max {
-        return Err(BlogError::Invalid(format!(
-            "{field} must be {min} to {max} characters (got {n})"
-        )));
-    }
-    Ok(())
-}
-
-fn check_slug(slug: &str) -> Result<(), BlogError> {
-    check_len("slug", slug, 3, 200)?;
-    if !slug
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(BlogError::Invalid(format!(
-            "slug '{slug}' may hold only lower-case letters, digits and '-'"
-        )));
-    }
-    Ok(())
-}
-
-fn normalise_tags(tags: &[String]) -> Result<Vec<String>, BlogError> {
-    let mut upper: Vec<String> = tags
-        .iter()
-        .map(|t| t.trim().to_uppercase())
-        .filter(|t| !t.is_empty())
-        .collect();
-    upper.sort();
-    upper.dedup();
-    if upper.is_empty() {
-        return Err(BlogError::Invalid("tags must hold at least one tag".into()));
-    }
-    if let Some(tag) = upper
-        .iter()
-        .find(|t| t.chars().count() > 50 || t.starts_with('$'))
-    {
-        return Err(BlogError::Invalid(format!("tag '{tag}' is not allowed")));
-    }
-    Ok(upper)
-}
+use crate::model::{Author, Blog, Comment, Draft, Edit, Window, rfc3339};
+use crate::validate;
 
 /// Input of `blog.author.create`.
 #[derive(Debug, Deserialize)]
@@ -73,32 +29,19 @@ pub struct CreateBlog {
 impl CreateBlog {
     /// Validates the input and builds the draft owned by `caller`.
     pub fn into_blog(self, caller: &Caller) -> Result<Blog, BlogError> {
-        check_len("title", &self.title, 3, 500)?;
-        check_len("description", &self.description, 3, 2000)?;
-        check_len("draftText", &self.draft_text, 0, 50_000)?;
-        check_slug(&self.slug)?;
-        let now = DateTime::now();
-        Ok(Blog {
-            id: ObjectId::new(),
+        validate::text("title", &self.title, 3, 500)?;
+        validate::text("description", &self.description, 3, 2000)?;
+        validate::text("draftText", &self.draft_text, 0, 50_000)?;
+        validate::slug(&self.slug)?;
+        let content = Draft {
             title: self.title.trim().to_owned(),
             description: self.description.trim().to_owned(),
             draft_text: self.draft_text,
-            text: None,
             slug: self.slug,
             img_url: self.img_url,
-            tags: normalise_tags(&self.tags)?,
-            author: Author::from(caller),
-            score: 0.01,
-            drafted: true,
-            submitted: false,
-            published: false,
-            status: true,
-            published_at: None,
-            created_at: now,
-            updated_at: now,
-            created_by: caller.id().to_owned(),
-            updated_by: caller.id().to_owned(),
-        })
+            tags: validate::tags(&self.tags)?,
+        };
+        Ok(Blog::draft(content, caller))
     }
 }
 
@@ -124,32 +67,30 @@ pub struct UpdateBlog {
 }
 
 impl UpdateBlog {
-    /// Validates the changes and returns them as a `$set` document.
-    pub fn changes(&self, caller: &Caller) -> Result<mongodb::bson::Document, BlogError> {
-        let mut set = mongodb::bson::doc! { "updatedAt": DateTime::now(), "updatedBy": caller.id(), "drafted": true };
+    /// Validates the changes, in field order, into an edit for the store.
+    pub fn edit(&self) -> Result<Edit, BlogError> {
+        let mut edit = Edit::default();
         if let Some(title) = &self.title {
-            check_len("title", title, 3, 500)?;
-            set.insert("title", title.trim());
+            validate::text("title", title, 3, 500)?;
+            edit.title = Some(title.trim().to_owned());
         }
         if let Some(description) = &self.description {
-            check_len("description", description, 3, 2000)?;
-            set.insert("description", description.trim());
+            validate::text("description", description, 3, 2000)?;
+            edit.description = Some(description.trim().to_owned());
         }
         if let Some(text) = &self.draft_text {
-            check_len("draftText", text, 0, 50_000)?;
-            set.insert("draftText", text);
+            validate::text("draftText", text, 0, 50_000)?;
+            edit.draft_text = Some(text.clone());
         }
         if let Some(slug) = &self.slug {
-            check_slug(slug)?;
-            set.insert("slug", slug);
+            validate::slug(slug)?;
+            edit.slug = Some(slug.clone());
         }
-        if let Some(img_url) = &self.img_url {
-            set.insert("imgUrl", img_url);
-        }
+        edit.img_url.clone_from(&self.img_url);
         if let Some(tags) = &self.tags {
-            set.insert("tags", normalise_tags(tags)?);
+            edit.tags = Some(validate::tags(tags)?);
         }
-        Ok(set)
+        Ok(edit)
     }
 }
 
@@ -180,18 +121,9 @@ pub struct Page {
 }
 
 impl Page {
-    /// `(skip, limit)` after checking the bounds.
-    pub fn window(self) -> Result<(u64, i64), BlogError> {
-        if self.page < 1 {
-            return Err(BlogError::Invalid("page must be at least 1".into()));
-        }
-        if !(1..=100).contains(&self.limit) {
-            return Err(BlogError::Invalid("limit must be between 1 and 100".into()));
-        }
-        let skip = (self.page - 1)
-            .checked_mul(self.limit)
-            .ok_or_else(|| BlogError::Invalid("page is too large".into()))?;
-        Ok((skip, self.limit as i64))
+    /// The checked window of this page.
+    pub fn window(self) -> Result<Window, BlogError> {
+        validate::window(self.page, self.limit)
     }
 }
 
@@ -207,6 +139,13 @@ pub struct TagPage {
     pub limit: u64,
 }
 
+impl TagPage {
+    /// The checked window of this page.
+    pub fn window(&self) -> Result<Window, BlogError> {
+        validate::window(self.page, self.limit)
+    }
+}
+
 /// Input of `blog.comment.add`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -220,7 +159,7 @@ pub struct AddComment {
 impl AddComment {
     /// Validates the text.
     pub fn validate(&self) -> Result<(), BlogError> {
-        check_len("text", &self.text, 1, 2000)
+        validate::text("text", &self.text, 1, 2000)
     }
 }
 
@@ -236,8 +175,11 @@ pub struct CommentPage {
     pub limit: u64,
 }
 
-fn rfc3339(t: Option<DateTime>) -> Option<String> {
-    t.and_then(|t| t.try_to_rfc3339_string().ok())
+impl CommentPage {
+    /// The checked window of this page.
+    pub fn window(&self) -> Result<Window, BlogError> {
+        validate::window(self.page, self.limit)
+    }
 }
 
 /// What the public sees of a published blog.
@@ -373,15 +315,6 @@ impl From<&Comment> for CommentView {
             created_at: rfc3339(Some(c.created_at)),
         }
     }
-}
-
-/// One tag and how many published blogs carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TagCount {
-    /// Upper-case tag.
-    pub tag: String,
-    /// Published blogs with the tag.
-    pub count: u64,
 }
 
 /// Sent by `blog.deleted`-style handlers that return nothing else.

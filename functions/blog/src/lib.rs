@@ -8,10 +8,14 @@ pub mod events;
 pub mod handlers;
 pub mod model;
 pub mod settings;
+pub mod state;
 pub mod store;
+pub mod validate;
+pub mod workflow;
 
 pub use error::BlogError;
 pub use settings::Settings;
+pub use state::BlogState;
 
 /// The blog service with its name and version; referencing it also links the handlers.
 pub fn service() -> runtime::Service {
@@ -19,12 +23,13 @@ pub fn service() -> runtime::Service {
         .description("Blogs: authoring, review, publishing, comments and tags")
 }
 
-/// The service with its store, cache and guard attached, ready to `start` or `run`.
+/// The service with its state (store with indexes, cache) and guard attached, ready to `start`
+/// or `run`.
 pub async fn connected(
     settings: &Settings,
     config: runtime::Config,
 ) -> Result<runtime::Service, runtime::Error> {
-    let (store, cache) = settings.connect().await?;
+    let BlogState { store, cache } = BlogState::connect(settings).await?;
     Ok(service()
         .config(config)
         .state(store)

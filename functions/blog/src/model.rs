@@ -1,4 +1,4 @@
-//! Blogs and comments as stored, and the workflow rules that move a blog between states.
+//! Blogs and comments as stored, and the domain values the store and the handlers exchange.
 
 use contracts::Caller;
 use mongodb::bson::DateTime;
@@ -79,7 +79,67 @@ pub struct Blog {
     pub updated_by: String,
 }
 
+/// The content of a new blog, checked by `CreateBlog::into_blog`.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Trimmed title.
+    pub title: String,
+    /// Trimmed summary.
+    pub description: String,
+    /// The text to edit until the first publish.
+    pub draft_text: String,
+    /// Unique URL name.
+    pub slug: String,
+    /// Cover image URL.
+    pub img_url: Option<String>,
+    /// Upper-case, sorted, de-duplicated tags.
+    pub tags: Vec<String>,
+}
+
+/// An author's checked changes to a blog; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// New trimmed title.
+    pub title: Option<String>,
+    /// New trimmed summary.
+    pub description: Option<String>,
+    /// New draft text (goes live at the next publish).
+    pub draft_text: Option<String>,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New cover image.
+    pub img_url: Option<String>,
+    /// New normalised tags.
+    pub tags: Option<Vec<String>>,
+}
+
 impl Blog {
+    /// A new, unsubmitted draft of `content` written by `caller`.
+    pub fn draft(content: Draft, caller: &Caller) -> Self {
+        let now = DateTime::now();
+        Self {
+            id: ObjectId::new(),
+            title: content.title,
+            description: content.description,
+            draft_text: content.draft_text,
+            text: None,
+            slug: content.slug,
+            img_url: content.img_url,
+            tags: content.tags,
+            author: Author::from(caller),
+            score: 0.01,
+            drafted: true,
+            submitted: false,
+            published: false,
+            status: true,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+            created_by: caller.id().to_owned(),
+            updated_by: caller.id().to_owned(),
+        }
+    }
+
     /// Whether the public may see it.
     pub fn is_public(&self) -> bool {
         self.published && self.status
@@ -107,66 +167,6 @@ impl Blog {
     }
 }
 
-/// The state a workflow move needs and what it sets, as a MongoDB filter and update.
-pub enum Move {
-    /// Author sends a draft to the editors.
-    Submit,
-    /// Author takes a submitted draft back.
-    Withdraw,
-    /// Editor makes a submitted blog live.
-    Publish,
-    /// Editor takes a live blog down.
-    Unpublish,
-}
-
-impl Move {
-    /// Checks the move is legal from `blog`'s state; explains why not otherwise.
-    pub fn check(&self, blog: &Blog) -> Result<(), BlogError> {
-        blog.ensure_active()?;
-        let illegal = |why: &str| Err(BlogError::IllegalMove(why.to_owned()));
-        match self {
-            Self::Submit if blog.submitted => illegal("the blog is already submitted"),
-            Self::Submit if !blog.drafted => illegal("the blog has no draft changes to submit"),
-            Self::Withdraw if !blog.submitted => illegal("only a submitted blog can be withdrawn"),
-            Self::Publish if !blog.submitted => {
-                illegal("only a submitted blog can be published; the author must submit it first")
-            }
-            Self::Unpublish if !blog.published => illegal("the blog is not published"),
-            _ => Ok(()),
-        }
-    }
-
-    /// The `$set` that performs the move.
-    pub fn update(&self, blog: &Blog, by: &str) -> mongodb::bson::Document {
-        let now = DateTime::now();
-        let mut set = match self {
-            Self::Submit => mongodb::bson::doc! { "submitted": true, "drafted": false },
-            Self::Withdraw => mongodb::bson::doc! { "submitted": false, "drafted": true },
-            Self::Publish => mongodb::bson::doc! {
-                "submitted": false, "drafted": false, "published": true,
-                "text": &blog.draft_text, "publishedAt": now,
-            },
-            Self::Unpublish => mongodb::bson::doc! { "published": false, "drafted": true },
-        };
-        set.insert("updatedAt", now);
-        set.insert("updatedBy", by);
-        mongodb::bson::doc! { "$set": set }
-    }
-
-    /// The state the blog must still be in when the update lands (guards against races).
-    pub fn precondition(&self) -> mongodb::bson::Document {
-        match self {
-            Self::Submit => {
-                mongodb::bson::doc! { "status": true, "submitted": false, "drafted": true }
-            }
-            Self::Withdraw | Self::Publish => {
-                mongodb::bson::doc! { "status": true, "submitted": true }
-            }
-            Self::Unpublish => mongodb::bson::doc! { "status": true, "published": true },
-        }
-    }
-}
-
 /// A comment on a published blog.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,8 +184,58 @@ pub struct Comment {
     pub created_at: DateTime,
 }
 
-/// Parses a path id, 400 when it is not an ObjectId.
-pub fn object_id(raw: &str, what: &str) -> Result<ObjectId, BlogError> {
-    ObjectId::parse_str(raw)
-        .map_err(|_| BlogError::Invalid(format!("'{raw}' is not a valid {what} id")))
+impl Comment {
+    /// A new comment by `caller` on the blog `blog_id`; `text` has passed validation.
+    pub fn new(blog_id: ObjectId, caller: &Caller, text: &str) -> Self {
+        Self {
+            id: ObjectId::new(),
+            blog_id,
+            author: Author::from(caller),
+            text: text.trim().to_owned(),
+            created_at: DateTime::now(),
+        }
+    }
+}
+
+/// Which of an author's or everyone's blogs a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// With unsubmitted changes.
+    Drafted,
+    /// Waiting for an editor.
+    Submitted,
+    /// Live.
+    Published,
+}
+
+/// Which published blogs a public list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// All of them.
+    Latest,
+    /// Those carrying an upper-case tag.
+    Tagged(&'a str),
+}
+
+/// One checked page of a list: how many items to pass over and how many to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Items before the page.
+    pub skip: u64,
+    /// Items on the page, 1 to 100.
+    pub limit: u64,
+}
+
+/// A stored time as RFC 3339, the way the wire types show it.
+pub fn rfc3339(time: Option<DateTime>) -> Option<String> {
+    time.and_then(|t| t.try_to_rfc3339_string().ok())
+}
+
+/// One tag and how many published blogs carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    /// Upper-case tag.
+    pub tag: String,
+    /// Published blogs with the tag.
+    pub count: u64,
 }

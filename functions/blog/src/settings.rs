@@ -1,10 +1,5 @@
 //! The blog function's own settings (flags and env, local defaults).
 
-use std::time::Duration;
-
-use crate::cache::BlogCache;
-use crate::store::BlogStore;
-
 /// Where the blog function keeps its data.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -47,24 +42,5 @@ impl Settings {
             list_cache_secs: 60,
             no_cache: false,
         }
-    }
-
-    /// Connects the store (creating indexes) and the cache.
-    pub async fn connect(&self) -> Result<(BlogStore, BlogCache), runtime::Error> {
-        let store = BlogStore::connect(&self.mongodb_url, &self.mongodb_db)
-            .await
-            .map_err(|err| runtime::Error::startup("MongoDB", err))?;
-        store
-            .ensure_indexes()
-            .await
-            .map_err(|err| runtime::Error::startup("MongoDB indexes", err))?;
-        let cache = BlogCache::new(
-            (!self.no_cache).then_some(self.redis_url.as_str()),
-            &self.redis_prefix,
-            Duration::from_secs(self.blog_cache_secs),
-            Duration::from_secs(self.list_cache_secs),
-        )
-        .map_err(|err| runtime::Error::startup("Redis URL", err))?;
-        Ok((store, cache))
     }
 }

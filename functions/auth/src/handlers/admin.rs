@@ -1,13 +1,10 @@
 //! Administration: API keys and user roles (ADMIN only).
 
 use runtime::{Ctx, Json, State, handler};
-use uuid::Uuid;
 
 use crate::dto::{CreateApiKeyInput, CreatedApiKey, IdInput, Message, PrivateUser, SetRolesInput};
 use crate::error::AuthError;
-use crate::model;
-use crate::session::{hash_api_key, random_secret};
-use crate::{AuthState, events};
+use crate::{AuthState, events, validate};
 
 /// Create an API key; the plaintext key is in this reply only, the store keeps its hash.
 #[handler(subject = "auth.admin.apikey.create", http = "POST /auth/admin/apikey", roles = ["ADMIN"])]
@@ -15,15 +12,8 @@ pub async fn create_api_key(
     State(auth): State<AuthState>,
     Json(input): Json<CreateApiKeyInput>,
 ) -> Result<CreatedApiKey, AuthError> {
-    let comment = model::check_comment(&input.comment)?;
-    let (id, key) = (Uuid::new_v4(), random_secret());
-    auth.store
-        .insert_api_key(id, &hash_api_key(&key), &comment)
-        .await?;
-    Ok(CreatedApiKey {
-        id: id.to_string(),
-        key,
-    })
+    let comment = validate::comment(&input.comment)?;
+    auth.create_api_key(&comment).await
 }
 
 /// Revoke an API key at once, cached checks included.
@@ -32,7 +22,7 @@ pub async fn revoke_api_key(
     State(auth): State<AuthState>,
     Json(input): Json<IdInput>,
 ) -> Result<Message, AuthError> {
-    let id = model::parse_id("id", &input.id)?;
+    let id = validate::id("id", &input.id)?;
     auth.revoke_api_key(id).await?;
     Ok(Message::new("api key revoked"))
 }
@@ -44,8 +34,8 @@ pub async fn set_roles(
     State(auth): State<AuthState>,
     Json(input): Json<SetRolesInput>,
 ) -> Result<PrivateUser, AuthError> {
-    let id = model::parse_id("id", &input.id)?;
-    let roles = model::parse_roles(&input.roles)?;
+    let id = validate::id("id", &input.id)?;
+    let roles = validate::roles(&input.roles)?;
     let user = auth
         .store
         .set_roles(id, &roles)

@@ -4,7 +4,8 @@ use runtime::{Ctx, Json, State, handler};
 
 use crate::dto::{SignedIn, SigninInput, SignupInput};
 use crate::error::AuthError;
-use crate::model::{self, NewUser, Role};
+use crate::model::{NewUser, Role};
+use crate::validate;
 use crate::{AuthState, events};
 
 /// Create an account (role LEARNER) and sign it in.
@@ -38,7 +39,7 @@ pub async fn signin(
     State(auth): State<AuthState>,
     Json(input): Json<SigninInput>,
 ) -> Result<SignedIn, AuthError> {
-    let email = model::normalize_email(&input.email)?;
+    let email = validate::email(&input.email)?;
     let user = auth.store.user_by_email(&email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = auth.passwords.verify(input.password, hash).await?;
@@ -51,18 +52,4 @@ pub async fn signin(
         user: user.into(),
         tokens,
     })
-}
-
-impl TryFrom<SignupInput> for NewUser {
-    type Error = AuthError;
-
-    fn try_from(input: SignupInput) -> Result<Self, AuthError> {
-        model::check_password(&input.password)?;
-        Ok(NewUser {
-            email: model::normalize_email(&input.email)?,
-            name: model::normalize_name(&input.name)?,
-            profile_pic_url: model::check_picture_url(input.profile_pic_url)?,
-            password: input.password,
-        })
-    }
 }

@@ -6,7 +6,8 @@ use runtime::{Json, State, handler};
 use crate::AuthState;
 use crate::dto::{IdInput, PrivateUser, PublicUser};
 use crate::error::AuthError;
-use crate::model::{self, User};
+use crate::model::User;
+use crate::validate;
 
 /// The caller's private profile: email and roles included.
 #[handler(subject = "auth.profile.mine", http = "GET /auth/profile/mine")]
@@ -33,7 +34,7 @@ pub async fn user(
 }
 
 async fn find(auth: &AuthState, id: &str) -> Result<User, AuthError> {
-    let id = model::parse_id("id", id)?;
+    let id = validate::id("id", id)?;
     auth.store
         .user_by_id(id)
         .await?

@@ -7,11 +7,13 @@ use crate::cache::BlogCache;
 use crate::dto::{ById, CreateBlog, Done, Page, PrivateBlog, UpdateBlog};
 use crate::error::BlogError;
 use crate::events::blog_changed;
-use crate::model::{Blog, Move, object_id};
-use crate::store::{BlogStore, Stage};
+use crate::model::{Blog, Stage};
+use crate::store::BlogStore;
+use crate::validate;
+use crate::workflow::Move;
 
 async fn own_blog(store: &BlogStore, caller: &Caller, id: &str) -> Result<Blog, BlogError> {
-    let blog = store.find(object_id(id, "blog")?).await?;
+    let blog = store.find(validate::object_id(id, "blog")?).await?;
     blog.ensure_active()?;
     blog.ensure_owned_by(caller)?;
     Ok(blog)
@@ -39,7 +41,9 @@ async fn update(
     Json(input): Json<UpdateBlog>,
 ) -> Result<PrivateBlog, runtime::ApiError> {
     let blog = own_blog(&store, &caller, &input.id).await?;
-    let updated = store.update(blog.id, input.changes(&caller)?).await?;
+    let updated = store
+        .update_draft(blog.id, &input.edit()?, caller.id())
+        .await?;
     if blog.published {
         blog_changed(&ctx, &cache, &updated, Some(&blog.slug), "updated").await?;
     }
@@ -83,7 +87,7 @@ async fn submit(
     Json(input): Json<ById>,
 ) -> Result<PrivateBlog, BlogError> {
     let blog = own_blog(&store, &caller, &input.id).await?;
-    let moved = store.transition(&blog, Move::Submit, caller.id()).await?;
+    let moved = store.apply(&blog, Move::Submit, caller.id()).await?;
     Ok(PrivateBlog::from(&moved))
 }
 
@@ -95,7 +99,7 @@ async fn withdraw(
     Json(input): Json<ById>,
 ) -> Result<PrivateBlog, BlogError> {
     let blog = own_blog(&store, &caller, &input.id).await?;
-    let moved = store.transition(&blog, Move::Withdraw, caller.id()).await?;
+    let moved = store.apply(&blog, Move::Withdraw, caller.id()).await?;
     Ok(PrivateBlog::from(&moved))
 }
 
@@ -105,9 +109,8 @@ async fn mine(
     stage: Stage,
     page: Page,
 ) -> Result<Vec<PrivateBlog>, BlogError> {
-    let (skip, limit) = page.window()?;
     let blogs = store
-        .by_state(Some(caller.id()), stage, skip, limit)
+        .by_stage(Some(caller.id()), stage, page.window()?)
         .await?;
     Ok(blogs.iter().map(PrivateBlog::from).collect())
 }

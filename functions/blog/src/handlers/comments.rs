@@ -1,14 +1,13 @@
 //! Comments on published blogs: any signed-in user writes, anyone reads, author or editor deletes.
 
 use contracts::Caller;
-use mongodb::bson::DateTime;
-use mongodb::bson::oid::ObjectId;
 use runtime::{Json, State, handler};
 
-use crate::dto::{AddComment, ById, CommentPage, CommentView, Done, Page};
+use crate::dto::{AddComment, ById, CommentPage, CommentView, Done};
 use crate::error::BlogError;
-use crate::model::{Author, Comment, object_id};
+use crate::model::Comment;
 use crate::store::BlogStore;
+use crate::validate;
 
 /// Comment on a published blog.
 #[handler(subject = "blog.comment.add", http = "POST /blog/comment")]
@@ -19,15 +18,9 @@ async fn add(
 ) -> Result<CommentView, BlogError> {
     input.validate()?;
     let blog = store
-        .find_public(mongodb::bson::doc! {"_id": object_id(&input.blog_id, "blog")?})
+        .public_by_id(validate::object_id(&input.blog_id, "blog")?)
         .await?;
-    let comment = Comment {
-        id: ObjectId::new(),
-        blog_id: blog.id,
-        author: Author::from(&caller),
-        text: input.text.trim().to_owned(),
-        created_at: DateTime::now(),
-    };
+    let comment = Comment::new(blog.id, &caller, &input.text);
     store.add_comment(&comment).await?;
     Ok(CommentView::from(&comment))
 }
@@ -38,13 +31,9 @@ async fn list(
     State(store): State<BlogStore>,
     Json(input): Json<CommentPage>,
 ) -> Result<Vec<CommentView>, BlogError> {
-    let (skip, limit) = Page {
-        page: input.page,
-        limit: input.limit,
-    }
-    .window()?;
+    let window = input.window()?;
     let comments = store
-        .comments(object_id(&input.blog_id, "blog")?, skip, limit)
+        .comments(validate::object_id(&input.blog_id, "blog")?, window)
         .await?;
     Ok(comments.iter().map(CommentView::from).collect())
 }
@@ -56,7 +45,9 @@ async fn delete(
     caller: Caller,
     Json(input): Json<ById>,
 ) -> Result<Done, BlogError> {
-    let comment = store.comment(object_id(&input.id, "comment")?).await?;
+    let comment = store
+        .comment(validate::object_id(&input.id, "comment")?)
+        .await?;
     if comment.author.id != caller.id() && !caller.has_role("EDITOR") {
         return Err(BlogError::Forbidden(
             "only the comment's author or an editor may delete it".into(),

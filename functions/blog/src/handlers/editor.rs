@@ -7,8 +7,10 @@ use crate::cache::BlogCache;
 use crate::dto::{ById, Page, PrivateBlog};
 use crate::error::BlogError;
 use crate::events::blog_changed;
-use crate::model::{Move, object_id};
-use crate::store::{BlogStore, Stage};
+use crate::model::Stage;
+use crate::store::BlogStore;
+use crate::validate;
+use crate::workflow::Move;
 
 /// Any blog, in any state.
 #[handler(subject = "blog.editor.get", http = "GET /blog/editor/id/:id", roles = ["EDITOR"])]
@@ -16,7 +18,7 @@ async fn get(
     State(store): State<BlogStore>,
     Json(input): Json<ById>,
 ) -> Result<PrivateBlog, BlogError> {
-    let blog = store.find(object_id(&input.id, "blog")?).await?;
+    let blog = store.find(validate::object_id(&input.id, "blog")?).await?;
     Ok(PrivateBlog::from(&blog))
 }
 
@@ -30,8 +32,8 @@ struct Editing {
 
 impl Editing {
     async fn step(&self, id: &str, step: Move, what: &str) -> Result<PrivateBlog, ApiError> {
-        let blog = self.store.find(object_id(id, "blog")?).await?;
-        let moved = self.store.transition(&blog, step, self.caller.id()).await?;
+        let blog = self.store.find(validate::object_id(id, "blog")?).await?;
+        let moved = self.store.apply(&blog, step, self.caller.id()).await?;
         blog_changed(&self.ctx, &self.cache, &moved, Some(&blog.slug), what).await?;
         Ok(PrivateBlog::from(&moved))
     }
@@ -76,8 +78,7 @@ async fn unpublish(
 }
 
 async fn all(store: &BlogStore, stage: Stage, page: Page) -> Result<Vec<PrivateBlog>, BlogError> {
-    let (skip, limit) = page.window()?;
-    let blogs = store.by_state(None, stage, skip, limit).await?;
+    let blogs = store.by_stage(None, stage, page.window()?).await?;
     Ok(blogs.iter().map(PrivateBlog::from).collect())
 }
 

@@ -2,16 +2,16 @@
 
 use std::future::Future;
 
-use mongodb::bson::doc;
 use runtime::{Json, State, handler};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::cache::BlogCache;
-use crate::dto::{ById, BySlug, Page, PublicBlog, TagCount, TagPage};
+use crate::dto::{ById, BySlug, Page, PublicBlog, TagPage};
 use crate::error::BlogError;
-use crate::model::object_id;
+use crate::model::{Blog, Listing, TagCount, Window};
 use crate::store::BlogStore;
+use crate::validate;
 
 /// How many blogs `similar` returns at most.
 const SIMILAR: usize = 6;
@@ -19,7 +19,7 @@ const SIMILAR: usize = 6;
 async fn cached_blog(
     cache: &BlogCache,
     key: String,
-    load: impl Future<Output = Result<crate::model::Blog, BlogError>>,
+    load: impl Future<Output = Result<Blog, BlogError>>,
 ) -> Result<PublicBlog, BlogError> {
     if let Some(blog) = cache.blog(&key).await {
         return Ok(blog);
@@ -42,6 +42,15 @@ async fn cached_list<T: Serialize + DeserializeOwned>(
     Ok(list)
 }
 
+async fn listing(
+    store: &BlogStore,
+    listing: Listing<'_>,
+    window: Window,
+) -> Result<Vec<PublicBlog>, BlogError> {
+    let blogs = store.published_page(listing, window).await?;
+    Ok(blogs.iter().map(PublicBlog::from).collect())
+}
+
 /// A published blog by id.
 #[handler(subject = "blog.get.id", http = "GET /blog/id/:id")]
 async fn by_id(
@@ -49,11 +58,11 @@ async fn by_id(
     State(cache): State<BlogCache>,
     Json(input): Json<ById>,
 ) -> Result<PublicBlog, BlogError> {
-    let id = object_id(&input.id, "blog")?;
+    let id = validate::object_id(&input.id, "blog")?;
     cached_blog(
         &cache,
         format!("id:{}", id.to_hex()),
-        store.find_public(doc! {"_id": id}),
+        store.public_by_id(id),
     )
     .await
 }
@@ -68,7 +77,7 @@ async fn by_slug(
     cached_blog(
         &cache,
         format!("slug:{}", input.slug),
-        store.find_public(doc! {"slug": &input.slug}),
+        store.public_by_slug(&input.slug),
     )
     .await
 }
@@ -80,11 +89,13 @@ async fn latest(
     State(cache): State<BlogCache>,
     Json(page): Json<Page>,
 ) -> Result<Vec<PublicBlog>, BlogError> {
-    let (skip, limit) = page.window()?;
-    cached_list(&cache, format!("latest:{skip}:{limit}"), async {
-        let blogs = store.published(doc! {}, skip, limit).await?;
-        Ok(blogs.iter().map(PublicBlog::from).collect())
-    })
+    let window = page.window()?;
+    let Window { skip, limit } = window;
+    cached_list(
+        &cache,
+        format!("latest:{skip}:{limit}"),
+        listing(&store, Listing::Latest, window),
+    )
     .await
 }
 
@@ -95,16 +106,14 @@ async fn by_tag(
     State(cache): State<BlogCache>,
     Json(input): Json<TagPage>,
 ) -> Result<Vec<PublicBlog>, BlogError> {
-    let (skip, limit) = Page {
-        page: input.page,
-        limit: input.limit,
-    }
-    .window()?;
+    let window = input.window()?;
+    let Window { skip, limit } = window;
     let tag = input.tag.trim().to_uppercase();
-    cached_list(&cache, format!("tag:{tag}:{skip}:{limit}"), async {
-        let blogs = store.published(doc! {"tags": &tag}, skip, limit).await?;
-        Ok(blogs.iter().map(PublicBlog::from).collect())
-    })
+    cached_list(
+        &cache,
+        format!("tag:{tag}:{skip}:{limit}"),
+        listing(&store, Listing::Tagged(&tag), window),
+    )
     .await
 }
 
@@ -115,9 +124,9 @@ async fn similar(
     State(cache): State<BlogCache>,
     Json(input): Json<ById>,
 ) -> Result<Vec<PublicBlog>, BlogError> {
-    let id = object_id(&input.id, "blog")?;
+    let id = validate::object_id(&input.id, "blog")?;
     cached_list(&cache, format!("similar:{}", id.to_hex()), async {
-        let blog = store.find_public(doc! {"_id": id}).await?;
+        let blog = store.public_by_id(id).await?;
         Ok(store
             .similar(&blog, SIMILAR)
             .await?

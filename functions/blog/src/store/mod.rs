@@ -1,0 +1,96 @@
+//! Blogs and comments in MongoDB. Only this module knows the documents, their field names and the
+//! indexes behind them; the rest of the crate asks for what it needs by a domain verb.
+
+mod blogs;
+mod comments;
+
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Collection, IndexModel};
+use serde::de::DeserializeOwned;
+
+use crate::error::BlogError;
+use crate::model::{Blog, Comment, Window};
+
+/// Data access for the blog function; cheap to clone.
+#[derive(Clone)]
+pub struct BlogStore {
+    blogs: Collection<Blog>,
+    comments: Collection<Comment>,
+}
+
+impl BlogStore {
+    /// Connects with short timeouts so a MongoDB outage is a quick 503, not a hang.
+    pub async fn connect(url: &str, database: &str) -> Result<Self, BlogError> {
+        let mut options = ClientOptions::parse(url).await?;
+        options.server_selection_timeout = Some(Duration::from_secs(2));
+        options.connect_timeout = Some(Duration::from_secs(2));
+        options.app_name = Some("blog".into());
+        let db = mongodb::Client::with_options(options)?.database(database);
+        Ok(Self {
+            blogs: db.collection("blogs"),
+            comments: db.collection("comments"),
+        })
+    }
+
+    /// Creates the indexes (idempotent: an existing identical index is left alone).
+    pub async fn ensure_indexes(&self) -> Result<(), BlogError> {
+        let unique = IndexOptions::builder().unique(true).build();
+        self.blogs
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"slug": 1})
+                    .options(unique)
+                    .build(),
+            )
+            .await?;
+        self.blogs
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"tags": 1, "publishedAt": -1})
+                    .build(),
+            )
+            .await?;
+        self.blogs
+            .create_index(IndexModel::builder().keys(doc! {"author.id": 1, "status": 1, "drafted": 1, "submitted": 1, "published": 1}).build())
+            .await?;
+        self.blogs
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"published": 1, "status": 1, "publishedAt": -1})
+                    .build(),
+            )
+            .await?;
+        self.comments
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"blogId": 1, "createdAt": 1})
+                    .build(),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// One page of `collection` matching `filter` in `sort` order.
+async fn page<T>(
+    collection: &Collection<T>,
+    filter: Document,
+    sort: Document,
+    window: Window,
+) -> Result<Vec<T>, BlogError>
+where
+    T: DeserializeOwned + Send + Sync,
+{
+    Ok(collection
+        .find(filter)
+        .sort(sort)
+        .skip(window.skip)
+        .limit(i64::try_from(window.limit).unwrap_or(i64::MAX))
+        .await?
+        .try_collect()
+        .await?)
+}
