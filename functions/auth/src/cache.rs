@@ -10,8 +10,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Longest a cache call may take before we give up and use PostgreSQL.
-const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// Longest a Redis call may take before the caller gives up on it.
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// What the cache does when Redis cannot answer, for the log.
+const NO_CACHE: &str = "answering without the cache";
 
 /// The auth function's view of Redis.
 #[derive(Clone)]
@@ -31,14 +33,8 @@ impl AuthCache {
         api_key_ttl: Duration,
         access_token_ttl: Duration,
     ) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
         Ok(Self {
-            conn: ConnectionManager::new_lazy_with_config(client, config)?,
+            conn: connect_lazily(url)?,
             prefix: prefix.to_owned(),
             api_key_ttl: api_key_ttl.as_secs().max(1),
             revoked_ttl: access_token_ttl.as_secs().max(1),
@@ -51,7 +47,7 @@ impl AuthCache {
     pub async fn caller(&self, token_hash: &str) -> Option<Caller> {
         let keys = [self.caller_key(token_hash), self.revoked_key(token_hash)];
         let mut conn = self.conn.clone();
-        let values: Vec<Option<Vec<u8>>> = best_effort("MGET", conn.mget(&keys)).await?;
+        let values: Vec<Option<Vec<u8>>> = best_effort("MGET", NO_CACHE, conn.mget(&keys)).await?;
         match values.as_slice() {
             [Some(raw), None] => serde_json::from_slice(raw)
                 .inspect_err(|err| tracing::warn!(%err, "ignoring malformed cached caller"))
@@ -79,7 +75,7 @@ impl AuthCache {
                 .ignore();
         }
         let mut conn = self.conn.clone();
-        best_effort::<()>("revoke", pipe.query_async(&mut conn)).await;
+        best_effort::<()>("revoke", NO_CACHE, pipe.query_async(&mut conn)).await;
     }
 
     /// Drops the cached callers of these still-valid access tokens (their roles changed).
@@ -118,7 +114,7 @@ impl AuthCache {
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         let mut conn = self.conn.clone();
-        let raw: Vec<u8> = best_effort("GET", conn.get::<_, Option<Vec<u8>>>(key))
+        let raw: Vec<u8> = best_effort("GET", NO_CACHE, conn.get::<_, Option<Vec<u8>>>(key))
             .await
             .flatten()?;
         serde_json::from_slice(&raw)
@@ -131,7 +127,7 @@ impl AuthCache {
             return;
         };
         let mut conn = self.conn.clone();
-        best_effort::<()>("SET", conn.set_ex(key, json, ttl_secs.max(1))).await;
+        best_effort::<()>("SET", NO_CACHE, conn.set_ex(key, json, ttl_secs.max(1))).await;
     }
 
     async fn delete(&self, keys: Vec<String>) {
@@ -139,22 +135,36 @@ impl AuthCache {
             return;
         }
         let mut conn = self.conn.clone();
-        best_effort::<()>("DEL", conn.del(keys)).await;
+        best_effort::<()>("DEL", NO_CACHE, conn.del(keys)).await;
     }
 }
 
-async fn best_effort<T>(
+/// A Redis connection made on first use with short timeouts, shared by the cache and the throttles.
+pub(crate) fn connect_lazily(url: &str) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CALL_TIMEOUT))
+        .set_response_timeout(Some(CALL_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_secs(1));
+    ConnectionManager::new_lazy_with_config(client, config)
+}
+
+/// Runs one Redis call with the short timeout; a failure or timeout is logged and read as `None`,
+/// and `fallback` says in the log what the caller does instead.
+pub(crate) async fn best_effort<T>(
     what: &str,
+    fallback: &str,
     call: impl Future<Output = redis::RedisResult<T>>,
 ) -> Option<T> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(Ok(value)) => Some(value),
         Ok(Err(err)) => {
-            tracing::warn!(%err, "redis {what} failed; answering without the cache");
+            tracing::warn!(%err, "redis {what} failed; {fallback}");
             None
         }
         Err(_) => {
-            tracing::warn!("redis {what} timed out; answering without the cache");
+            tracing::warn!("redis {what} timed out; {fallback}");
             None
         }
     }
