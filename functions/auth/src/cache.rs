@@ -1,6 +1,13 @@
 //! Redis caching of token-verify and API-key results. Every call is best-effort with a short
 //! timeout: with Redis down the service answers from PostgreSQL, slower, and logs a warning.
+//!
+//! PostgreSQL is the truth, so a cached entry may only be trusted while it cannot outlive a
+//! revocation. A revocation (or role change) Redis does not take is kept as pending; while any is
+//! pending this replica neither trusts nor writes cache entries, and retries them before every
+//! read, so a Redis that comes back with its data (persistence, a partition) cannot serve an entry
+//! whose revocation it missed.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use contracts::Caller;
@@ -23,6 +30,17 @@ pub struct AuthCache {
     api_key_ttl: u64,
     /// How long a revocation marker lives: the longest an access token can be valid.
     revoked_ttl: u64,
+    /// Cache changes Redis has not taken yet; see the module doc.
+    pending: Arc<Mutex<Vec<Undone>>>,
+}
+
+/// A cache change that must reach Redis before its entries can be trusted again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Undone {
+    /// Drop the cached caller of this access-token hash and mark it revoked.
+    Revoke(String),
+    /// Drop this key (a caller whose roles changed, a revoked API key).
+    Delete(String),
 }
 
 impl AuthCache {
@@ -38,6 +56,7 @@ impl AuthCache {
             prefix: prefix.to_owned(),
             api_key_ttl: api_key_ttl.as_secs().max(1),
             revoked_ttl: access_token_ttl.as_secs().max(1),
+            pending: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -45,6 +64,9 @@ impl AuthCache {
     /// for a token that passed every check. A revocation marker wins over an entry, so a verify
     /// that raced with the revocation and re-cached the caller is ignored.
     pub async fn caller(&self, token_hash: &str) -> Option<Caller> {
+        if !self.settle().await {
+            return None;
+        }
         let keys = [self.caller_key(token_hash), self.revoked_key(token_hash)];
         let mut conn = self.conn.clone();
         let values: Vec<Option<Vec<u8>>> = best_effort("MGET", NO_CACHE, conn.mget(&keys)).await?;
@@ -58,46 +80,103 @@ impl AuthCache {
 
     /// Caches a verified caller for `ttl_secs` (until its token expires).
     pub async fn put_caller(&self, token_hash: &str, caller: &Caller, ttl_secs: u64) {
+        if self.unsettled() {
+            return;
+        }
         self.put(&self.caller_key(token_hash), caller, ttl_secs)
             .await;
     }
 
     /// Marks these access tokens revoked and drops their cached callers (before replying).
     pub async fn revoke_callers(&self, token_hashes: &[String]) {
-        if token_hashes.is_empty() {
-            return;
-        }
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for hash in token_hashes {
-            pipe.del(self.caller_key(hash)).ignore();
-            pipe.set_ex(self.revoked_key(hash), 1, self.revoked_ttl)
-                .ignore();
-        }
-        let mut conn = self.conn.clone();
-        best_effort::<()>("revoke", NO_CACHE, pipe.query_async(&mut conn)).await;
+        self.apply(token_hashes.iter().cloned().map(Undone::Revoke).collect())
+            .await;
     }
 
     /// Drops the cached callers of these still-valid access tokens (their roles changed).
     pub async fn forget_callers(&self, token_hashes: &[String]) {
-        let keys: Vec<String> = token_hashes.iter().map(|h| self.caller_key(h)).collect();
-        self.delete(keys).await;
+        let keys = token_hashes
+            .iter()
+            .map(|h| Undone::Delete(self.caller_key(h)));
+        self.apply(keys.collect()).await;
     }
 
     /// The cached check of the API key with this hash.
     pub async fn api_key(&self, key_hash: &str) -> Option<ApiKeyInfo> {
+        if !self.settle().await {
+            return None;
+        }
         self.get(&self.api_key_key(key_hash)).await
     }
 
     /// Caches a valid API key briefly.
     pub async fn put_api_key(&self, key_hash: &str, info: &ApiKeyInfo) {
+        if self.unsettled() {
+            return;
+        }
         self.put(&self.api_key_key(key_hash), info, self.api_key_ttl)
             .await;
     }
 
     /// Drops the cached check of a revoked API key.
     pub async fn forget_api_key(&self, key_hash: &str) {
-        self.delete(vec![self.api_key_key(key_hash)]).await;
+        self.apply(vec![Undone::Delete(self.api_key_key(key_hash))])
+            .await;
+    }
+
+    /// Sends `changes` to Redis; those it does not take stay pending (see the module doc).
+    async fn apply(&self, changes: Vec<Undone>) {
+        if changes.is_empty() {
+            return;
+        }
+        self.lock_pending().extend(changes);
+        self.settle().await;
+    }
+
+    /// Retries every pending change; true when none is left, so entries can be trusted again.
+    /// Changes stay listed until Redis took them, so a concurrent read never trusts too early.
+    async fn settle(&self) -> bool {
+        let changes = self.lock_pending().clone();
+        if changes.is_empty() {
+            return true;
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for change in &changes {
+            match change {
+                Undone::Revoke(hash) => {
+                    pipe.del(self.caller_key(hash)).ignore();
+                    pipe.set_ex(self.revoked_key(hash), 1, self.revoked_ttl)
+                        .ignore();
+                }
+                Undone::Delete(key) => {
+                    pipe.del(key).ignore();
+                }
+            }
+        }
+        let mut conn = self.conn.clone();
+        let done = best_effort::<()>(
+            "revoke",
+            "trusting no cache entry until it is retried",
+            pipe.query_async(&mut conn),
+        )
+        .await
+        .is_some();
+        if done {
+            self.lock_pending()
+                .retain(|change| !changes.contains(change));
+        }
+        done
+    }
+
+    fn unsettled(&self) -> bool {
+        !self.lock_pending().is_empty()
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<Undone>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn caller_key(&self, token_hash: &str) -> String {
@@ -128,14 +207,6 @@ impl AuthCache {
         };
         let mut conn = self.conn.clone();
         best_effort::<()>("SET", NO_CACHE, conn.set_ex(key, json, ttl_secs.max(1))).await;
-    }
-
-    async fn delete(&self, keys: Vec<String>) {
-        if keys.is_empty() {
-            return;
-        }
-        let mut conn = self.conn.clone();
-        best_effort::<()>("DEL", NO_CACHE, conn.del(keys)).await;
     }
 }
 
