@@ -19,6 +19,8 @@ use serde::de::DeserializeOwned;
 
 /// Longest a Redis call may take before the caller gives up on it.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// How often pending changes are retried in the background.
+const SETTLE_EVERY: Duration = Duration::from_millis(200);
 /// What the cache does when Redis cannot answer, for the log.
 const NO_CACHE: &str = "answering without the cache";
 
@@ -51,13 +53,31 @@ impl AuthCache {
         api_key_ttl: Duration,
         access_token_ttl: Duration,
     ) -> Result<Self, redis::RedisError> {
-        Ok(Self {
+        let cache = Self {
             conn: connect_lazily(url)?,
             prefix: prefix.to_owned(),
             api_key_ttl: api_key_ttl.as_secs().max(1),
             revoked_ttl: access_token_ttl.as_secs().max(1),
             pending: Arc::new(Mutex::new(Vec::new())),
-        })
+        };
+        cache.keep_settling();
+        Ok(cache)
+    }
+
+    /// Retries pending changes in the background too, so Redis takes them soon after it returns
+    /// even while this replica serves nothing (other replicas trust Redis meanwhile). Ends when
+    /// every other clone of this cache is gone. Needs a Tokio runtime, which the service has.
+    fn keep_settling(&self) {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SETTLE_EVERY);
+            while Arc::strong_count(&cache.pending) > 1 {
+                tick.tick().await;
+                if cache.unsettled() {
+                    cache.settle().await;
+                }
+            }
+        });
     }
 
     /// The caller an access token was verified as, by the token's SHA-256: an entry exists only
