@@ -59,7 +59,12 @@ fn decode(raw: &str) -> Result<String, ApiError> {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| ApiError::BadRequest(format!("path segment '{raw}' is not UTF-8")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "path segment '{}' is not UTF-8",
+                runtime::wire::excerpt(raw)
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -50,7 +50,8 @@ impl FromStr for Role {
             .find(|role| role.code().eq_ignore_ascii_case(value.trim()))
             .ok_or_else(|| {
                 AuthError::Invalid(format!(
-                    "role '{value}' is not one of LEARNER, AUTHOR, EDITOR, ADMIN"
+                    "role '{}' is not one of LEARNER, AUTHOR, EDITOR, ADMIN",
+                    runtime::wire::excerpt(value)
                 ))
             })
     }

@@ -2,16 +2,21 @@
 //! keeps, or a 400 naming the field. The dto types and handlers call these; nothing here touches
 //! a store.
 
+use contracts::text::{self, Lines};
+use runtime::wire::excerpt;
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use crate::error::AuthError;
 use crate::model::Role;
 
-/// Lower-cases and checks an email: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// NFKC-normalises, lower-cases and checks an email: one `@`, a non-empty local part, a dotted
+/// domain, no spaces or control characters. Normalising first makes a fullwidth or other
+/// compatibility form of an address the same account, at sign-up and at sign-in.
 pub fn email(email: &str) -> Result<String, AuthError> {
-    let email = email.trim().to_lowercase();
+    let email: String = email.trim().nfkc().collect::<String>().to_lowercase();
     let valid = email.len() <= 254
-        && !email.contains(char::is_whitespace)
+        && !email.contains(|c: char| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')
@@ -23,7 +28,8 @@ pub fn email(email: &str) -> Result<String, AuthError> {
         Ok(email)
     } else {
         Err(AuthError::Invalid(format!(
-            "email '{email}' is not a valid email address"
+            "email '{}' is not a valid email address",
+            excerpt(&email)
         )))
     }
 }
@@ -43,6 +49,7 @@ pub fn password(password: &str) -> Result<(), AuthError> {
 /// Trims and checks a display name (1 to 200 characters).
 pub fn name(name: &str) -> Result<String, AuthError> {
     let name = name.trim();
+    text::plain("name", name, Lines::Single).map_err(AuthError::Invalid)?;
     let len = name.chars().count();
     if (1..=200).contains(&len) {
         Ok(name.to_owned())
@@ -53,18 +60,13 @@ pub fn name(name: &str) -> Result<String, AuthError> {
     }
 }
 
-/// Checks an optional profile picture URL: http(s), at most 2000 characters.
+/// Checks an optional profile picture URL: http(s), at most 200 characters (`contracts::text`).
 pub fn picture_url(url: Option<String>) -> Result<Option<String>, AuthError> {
     let Some(url) = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    if url.len() <= 2000 && (url.starts_with("https://") || url.starts_with("http://")) {
-        Ok(Some(url))
-    } else {
-        Err(AuthError::Invalid(
-            "profilePicUrl must be an http(s) URL of at most 2000 characters".into(),
-        ))
-    }
+    text::http_url("profilePicUrl", &url).map_err(AuthError::Invalid)?;
+    Ok(Some(url))
 }
 
 /// Parses a complete role set: at least one role, each a known code (duplicates collapse).
@@ -87,6 +89,7 @@ pub fn roles(codes: &[String]) -> Result<Vec<Role>, AuthError> {
 /// Trims and checks an API key's comment (1 to 1000 characters).
 pub fn comment(comment: &str) -> Result<String, AuthError> {
     let comment = comment.trim();
+    text::plain("comment", comment, Lines::Single).map_err(AuthError::Invalid)?;
     if (1..=1000).contains(&comment.chars().count()) {
         Ok(comment.to_owned())
     } else {
@@ -99,7 +102,7 @@ pub fn comment(comment: &str) -> Result<String, AuthError> {
 /// Parses a user or API-key id from a path parameter.
 pub fn id(field: &str, id: &str) -> Result<Uuid, AuthError> {
     Uuid::parse_str(id.trim())
-        .map_err(|_| AuthError::Invalid(format!("{field} '{id}' is not a valid UUID")))
+        .map_err(|_| AuthError::Invalid(format!("{field} '{}' is not a valid UUID", excerpt(id))))
 }
 
 #[cfg(test)]
@@ -121,6 +124,25 @@ mod tests {
         ] {
             assert!(message(email(bad)).starts_with("email '"), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn look_alike_emails_normalise_to_one_address() {
+        // Fullwidth letters and the fullwidth at sign are compatibility forms of plain ASCII.
+        assert_eq!(email("ＡＮＮ＠example.com").unwrap(), "ann@example.com");
+        assert_eq!(email("ann@ｅｘａｍｐｌｅ.com").unwrap(), "ann@example.com");
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_never_quoted_in_full() {
+        assert!(message(email("ann\u{0}@x.io")).starts_with("email '"));
+        let long = format!("{}\u{0}@x.io", "a".repeat(10_000));
+        assert!(message(email(&long)).len() < 150);
+        assert!(message(name("Ann\u{0}")).contains("control characters"));
+        assert!(message(comment("ci\u{1b}key")).starts_with("comment must not contain"));
+        assert!(
+            message(picture_url(Some("https://x.io/\u{0}".into()))).starts_with("profilePicUrl")
+        );
     }
 
     #[test]
@@ -168,7 +190,7 @@ mod tests {
         for bad in [
             "javascript:alert(1)".to_owned(),
             "ftp://x.io/a".to_owned(),
-            format!("https://x.io/{}", "a".repeat(2000)),
+            format!("https://x.io/{}", "a".repeat(200)),
         ] {
             assert!(message(picture_url(Some(bad))).starts_with("profilePicUrl"));
         }

@@ -95,6 +95,27 @@ async fn signup_rejects_invalid_fields_naming_them() {
             json!({"email": "a@example.com", "password": PASSWORD, "name": "Ann", "profilePicUrl": "ftp://x"}),
             "profilePicUrl",
         ),
+        // NUL reached PostgreSQL and came back as a 500 before these rules.
+        (
+            json!({"email": "a\u{0}@example.com", "password": PASSWORD, "name": "Ann"}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "Ann\u{0}"}),
+            "name",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "Ann", "profilePicUrl": "https://x.io/\u{0}"}),
+            "profilePicUrl",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "Ann", "profilePicUrl": "javascript:alert(1)"}),
+            "profilePicUrl",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "Ann", "profilePicUrl": format!("https://x.io/{}", "a".repeat(200))}),
+            "profilePicUrl",
+        ),
     ];
     for (body, field) in cases {
         assert_error(auth.call("auth.signup.basic", body).await, 400, field);
@@ -118,6 +139,21 @@ async fn taken_email_is_a_conflict_whatever_its_case() {
         )
         .await;
     assert_error(again, 409, "bob@example.com");
+    // Fullwidth and other compatibility forms are the same address once NFKC-normalised.
+    let look_alike = auth
+        .call(
+            "auth.signup.basic",
+            json!({"email": "ｂｏｂ＠example.com", "password": PASSWORD, "name": "Bob"}),
+        )
+        .await;
+    assert_error(look_alike, 409, "bob@example.com");
+    let signin_email = auth
+        .call(
+            "auth.signin.basic",
+            json!({"email": "ＢＯＢ@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert!(signin_email.is_ok(), "{signin_email:?}");
     auth.shutdown().await;
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::BlogError;
 use crate::model::{Author, Blog, Comment, Draft, Edit, Window, rfc3339};
 use crate::validate;
+use contracts::text::Lines;
 
 /// Input of `blog.author.create`.
 #[derive(Debug, Deserialize)]
@@ -19,26 +20,26 @@ pub struct CreateBlog {
     pub draft_text: String,
     /// 3-200 characters of `[a-z0-9-]`.
     pub slug: String,
-    /// Optional cover image URL.
+    /// Optional cover image link: http(s), at most 200 characters.
     #[serde(default)]
     pub img_url: Option<String>,
-    /// At least one tag; stored upper-case.
+    /// One to ten tags; stored upper-case.
     pub tags: Vec<String>,
 }
 
 impl CreateBlog {
     /// Validates the input and builds the draft owned by `caller`.
     pub fn into_blog(self, caller: &Caller) -> Result<Blog, BlogError> {
-        validate::text("title", &self.title, 3, 500)?;
-        validate::text("description", &self.description, 3, 2000)?;
-        validate::text("draftText", &self.draft_text, 0, 50_000)?;
+        validate::text("title", &self.title, 3, 500, Lines::Single)?;
+        validate::text("description", &self.description, 3, 2000, Lines::Multi)?;
+        validate::text("draftText", &self.draft_text, 0, 50_000, Lines::Multi)?;
         validate::slug(&self.slug)?;
         let content = Draft {
             title: self.title.trim().to_owned(),
             description: self.description.trim().to_owned(),
             draft_text: self.draft_text,
             slug: self.slug,
-            img_url: self.img_url,
+            img_url: validate::img_url(self.img_url.as_deref())?,
             tags: validate::tags(&self.tags)?,
         };
         Ok(Blog::draft(content, caller))
@@ -71,22 +72,24 @@ impl UpdateBlog {
     pub fn edit(&self) -> Result<Edit, BlogError> {
         let mut edit = Edit::default();
         if let Some(title) = &self.title {
-            validate::text("title", title, 3, 500)?;
+            validate::text("title", title, 3, 500, Lines::Single)?;
             edit.title = Some(title.trim().to_owned());
         }
         if let Some(description) = &self.description {
-            validate::text("description", description, 3, 2000)?;
+            validate::text("description", description, 3, 2000, Lines::Multi)?;
             edit.description = Some(description.trim().to_owned());
         }
         if let Some(text) = &self.draft_text {
-            validate::text("draftText", text, 0, 50_000)?;
+            validate::text("draftText", text, 0, 50_000, Lines::Multi)?;
             edit.draft_text = Some(text.clone());
         }
         if let Some(slug) = &self.slug {
             validate::slug(slug)?;
             edit.slug = Some(slug.clone());
         }
-        edit.img_url.clone_from(&self.img_url);
+        if let Some(url) = &self.img_url {
+            edit.img_url = validate::img_url(Some(url))?;
+        }
         if let Some(tags) = &self.tags {
             edit.tags = Some(validate::tags(tags)?);
         }
@@ -159,7 +162,7 @@ pub struct AddComment {
 impl AddComment {
     /// Validates the text.
     pub fn validate(&self) -> Result<(), BlogError> {
-        validate::text("text", &self.text, 1, 2000)
+        validate::text("text", &self.text, 1, 2000, Lines::Multi)
     }
 }
 

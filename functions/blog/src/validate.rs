@@ -1,7 +1,9 @@
 //! The input rules, in one place: each takes what a caller sent and returns the value the domain
 //! keeps, or a 400 naming the field. The dto types call these; nothing here touches a store.
 
+use contracts::text::{self, Lines};
 use mongodb::bson::oid::ObjectId;
+use runtime::wire::excerpt;
 
 use crate::error::BlogError;
 use crate::model::Window;
@@ -9,33 +11,58 @@ use crate::model::Window;
 /// The most items one page may hold.
 const MAX_LIMIT: u64 = 100;
 
-/// Checks that `value` holds `min` to `max` characters once trimmed.
-pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), BlogError> {
+/// The most tags one blog may carry.
+pub const MAX_TAGS: usize = 10;
+
+/// Checks that `value` holds `min` to `max` characters once trimmed, and no control characters
+/// but the line breaks and tabs free text (`Lines::Multi`) allows.
+pub fn text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    lines: Lines,
+) -> Result<(), BlogError> {
     let n = value.trim().chars().count();
     if n < min || n > max {
         return Err(BlogError::Invalid(format!(
             "{field} must be {min} to {max} characters (got {n})"
         )));
     }
-    Ok(())
+    text::plain(field, value, lines).map_err(BlogError::Invalid)
+}
+
+/// Checks an optional cover image link: http(s), at most 200 characters (`contracts::text`).
+pub fn img_url(url: Option<&str>) -> Result<Option<String>, BlogError> {
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    text::http_url("imgUrl", url).map_err(BlogError::Invalid)?;
+    Ok(Some(url.to_owned()))
 }
 
 /// Checks a slug: 3-200 characters of lower-case letters, digits and '-'.
 pub fn slug(slug: &str) -> Result<(), BlogError> {
-    text("slug", slug, 3, 200)?;
+    text("slug", slug, 3, 200, Lines::Single)?;
     if !slug
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
         return Err(BlogError::Invalid(format!(
-            "slug '{slug}' may hold only lower-case letters, digits and '-'"
+            "slug '{}' may hold only lower-case letters, digits and '-'",
+            excerpt(slug)
         )));
     }
     Ok(())
 }
 
-/// Upper-cases, sorts and de-duplicates tags; at least one, none longer than 50 or starting '$'.
+/// Upper-cases, sorts and de-duplicates tags; one to ten, none longer than 50, starting '$' or
+/// holding a control character.
 pub fn tags(tags: &[String]) -> Result<Vec<String>, BlogError> {
+    if tags.len() > MAX_TAGS * 4 {
+        // Refused before any work: a blog of 10,000 tags is not worth upper-casing.
+        return Err(too_many_tags());
+    }
     let mut upper: Vec<String> = tags
         .iter()
         .map(|t| t.trim().to_uppercase())
@@ -46,19 +73,29 @@ pub fn tags(tags: &[String]) -> Result<Vec<String>, BlogError> {
     if upper.is_empty() {
         return Err(BlogError::Invalid("tags must hold at least one tag".into()));
     }
+    if upper.len() > MAX_TAGS {
+        return Err(too_many_tags());
+    }
     if let Some(tag) = upper
         .iter()
-        .find(|t| t.chars().count() > 50 || t.starts_with('$'))
+        .find(|t| t.chars().count() > 50 || t.starts_with('$') || t.contains(char::is_control))
     {
-        return Err(BlogError::Invalid(format!("tag '{tag}' is not allowed")));
+        return Err(BlogError::Invalid(format!(
+            "tag '{}' is not allowed",
+            excerpt(tag)
+        )));
     }
     Ok(upper)
+}
+
+fn too_many_tags() -> BlogError {
+    BlogError::Invalid(format!("tags must hold at most {MAX_TAGS} tags"))
 }
 
 /// Parses an id from a path; `what` names the kind of thing in the 400.
 pub fn object_id(raw: &str, what: &str) -> Result<ObjectId, BlogError> {
     ObjectId::parse_str(raw)
-        .map_err(|_| BlogError::Invalid(format!("'{raw}' is not a valid {what} id")))
+        .map_err(|_| BlogError::Invalid(format!("'{}' is not a valid {what} id", excerpt(raw))))
 }
 
 /// The window of a 1-based `page` of `limit` items (1 to 100).
@@ -69,8 +106,10 @@ pub fn window(page: u64, limit: u64) -> Result<Window, BlogError> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(BlogError::Invalid("limit must be between 1 and 100".into()));
     }
+    // MongoDB takes the skip as an i64: a page past that is a 400, not a driver error.
     let skip = (page - 1)
         .checked_mul(limit)
+        .filter(|skip| i64::try_from(*skip).is_ok())
         .ok_or_else(|| BlogError::Invalid("page is too large".into()))?;
     Ok(Window { skip, limit })
 }
@@ -88,14 +127,23 @@ mod tests {
 
     #[test]
     fn text_counts_trimmed_characters_not_bytes() {
-        assert!(text("title", "  abc  ", 3, 5).is_ok());
-        assert!(text("title", "äöü", 3, 3).is_ok());
+        assert!(text("title", "  abc  ", 3, 5, Lines::Single).is_ok());
+        assert!(text("title", "äöü", 3, 3, Lines::Single).is_ok());
         assert_eq!(
-            message(text("title", " ab ", 3, 500)),
+            message(text("title", " ab ", 3, 500, Lines::Single)),
             "title must be 3 to 500 characters (got 2)"
         );
-        assert!(message(text("description", &"x".repeat(2001), 3, 2000)).contains("got 2001"));
-        assert!(text("draftText", "", 0, 10).is_ok());
+        assert!(
+            message(text(
+                "description",
+                &"x".repeat(2001),
+                3,
+                2000,
+                Lines::Multi
+            ))
+            .contains("got 2001")
+        );
+        assert!(text("draftText", "", 0, 10, Lines::Multi).is_ok());
     }
 
     #[test]
@@ -168,9 +216,54 @@ mod tests {
     fn page_zero_and_overflowing_pages_are_refused() {
         assert_eq!(message(window(0, 10)), "page must be at least 1");
         assert_eq!(message(window(u64::MAX, 100)), "page is too large");
+        let last = i64::MAX as u64 / 100;
+        assert_eq!(window(last, 100).unwrap().skip, (last - 1) * 100);
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_free_text_keeps_its_lines() {
+        assert!(message(text("title", "a\u{0}bc", 3, 500, Lines::Single)).contains("title"));
+        assert!(text("title", "a\nbc", 3, 500, Lines::Single).is_err());
+        assert!(text("draftText", "line 1\n\tline 2", 0, 50, Lines::Multi).is_ok());
+        assert!(text("draftText", "nul\u{0}", 0, 50, Lines::Multi).is_err());
+        assert!(message(tags(&["ok".into(), "b\u{0}d".into()])).starts_with("tag '"));
+    }
+
+    #[test]
+    fn a_blog_carries_at_most_ten_tags() {
+        let ten: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+        assert_eq!(tags(&ten).unwrap().len(), 10);
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert_eq!(message(tags(&eleven)), "tags must hold at most 10 tags");
+        let many: Vec<String> = (0..10_000).map(|i| format!("t{i}")).collect();
+        assert_eq!(message(tags(&many)), "tags must hold at most 10 tags");
+    }
+
+    #[test]
+    fn cover_images_are_short_http_links() {
+        assert_eq!(img_url(None).unwrap(), None);
+        assert_eq!(img_url(Some(" ")).unwrap(), None);
         assert_eq!(
-            window(u64::MAX / 100, 100).unwrap().skip,
-            (u64::MAX / 100 - 1) * 100
+            img_url(Some("https://x.io/c.png")).unwrap().as_deref(),
+            Some("https://x.io/c.png")
+        );
+        let huge = format!("https://x.io/{}", "a".repeat(900_000));
+        for bad in ["javascript:alert(1)", huge.as_str()] {
+            let refused = message(img_url(Some(bad)));
+            assert!(refused.starts_with("imgUrl must be an http(s) URL"));
+            assert!(refused.len() < 200);
+        }
+    }
+
+    #[test]
+    fn a_page_whose_skip_does_not_fit_mongodb_is_too_large() {
+        assert_eq!(
+            message(window(184_467_440_737_095_516, 100)),
+            "page is too large"
+        );
+        assert_eq!(
+            message(window(i64::MAX as u64 / 100 + 2, 100)),
+            "page is too large"
         );
     }
 }

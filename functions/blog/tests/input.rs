@@ -50,6 +50,25 @@ async fn create_validation_names_the_field() {
         (with("slug", json!("Not Valid")), "slug"),
         (with("tags", json!([])), "tags"),
         (with("description", json!("x".repeat(2001))), "description"),
+        // NUL and other control characters, which used to be stored as they came.
+        (with("title", json!("Fine\u{0}title")), "title"),
+        (with("draftText", json!("text\u{7}")), "draftText"),
+        (with("tags", json!(["ok", "b\u{0}d"])), "tag"),
+        (
+            with(
+                "tags",
+                json!((0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()),
+            ),
+            "tags",
+        ),
+        (with("imgUrl", json!("javascript:alert(1)")), "imgUrl"),
+        (
+            with(
+                "imgUrl",
+                json!(format!("https://x.io/{}", "a".repeat(900_000))),
+            ),
+            "imgUrl",
+        ),
     ] {
         let err = world
             .call(Some("author"), "blog.author.create", body)
@@ -106,4 +125,24 @@ async fn pagination_edges() {
         "{no_page}"
     );
     assert_eq!(page_zero.code(), 400);
+    // The skip of this page fits a u64 but not MongoDB's i64: a 400, not a driver error.
+    for (caller, subject) in [
+        (None, "blog.list.latest"),
+        (Some("editor"), "blog.editor.submitted"),
+        (Some("author"), "blog.author.drafts"),
+    ] {
+        let huge = world
+            .call(
+                caller,
+                subject,
+                json!({"page": 184_467_440_737_095_516u64, "limit": 100}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (huge.code(), huge.to_string()),
+            (400, "page is too large".to_owned()),
+            "{subject}"
+        );
+    }
 }

@@ -9,6 +9,7 @@ pub mod blog;
 mod caller;
 mod guard;
 mod revocations;
+pub mod text;
 mod token_check;
 
 pub use caller::{ADMIN, Caller, CallerUser};

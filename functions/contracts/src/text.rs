@@ -62,7 +62,10 @@ mod tests {
             "title must not contain control characters (found U+0000)"
         );
         for c in ['\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\n', '\t'] {
-            assert!(plain("title", &format!("a{c}"), Lines::Single).is_err(), "{c:?}");
+            assert!(
+                plain("title", &format!("a{c}"), Lines::Single).is_err(),
+                "{c:?}"
+            );
         }
         assert!(plain("text", "line 1\r\n\tline 2\n", Lines::Multi).is_ok());
         assert!(plain("text", "line\0", Lines::Multi).is_err());
