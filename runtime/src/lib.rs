@@ -23,6 +23,7 @@ mod connect;
 mod ctx;
 mod drain;
 mod error;
+mod excerpt;
 mod extract;
 mod logging;
 mod registry;
