@@ -9,6 +9,7 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use runtime::{ApiError, wire};
+use sha2::{Digest, Sha256};
 
 use crate::apikey::ClientAddr;
 use crate::operator::{self, Answer, OPERATIONS};
@@ -77,9 +78,10 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
         .unwrap_or_else(|| nuid::next().to_string());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let mut replayed = false;
     let (route, result) = match operator::answer(state, &method, &path).await {
         Some(response) => (OPERATIONS.to_owned(), Ok(response)),
-        None => api(state, request, &request_id).await,
+        None => api(state, request, &request_id, &mut replayed).await,
     };
     let mut response = match result {
         Ok((status, content_type, body)) => reply(status, content_type, body),
@@ -102,6 +104,12 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
             response
         }
     };
+    if replayed {
+        response.headers_mut().insert(
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderValue::from_static("true"),
+        );
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
@@ -126,6 +134,7 @@ async fn api(
     state: &State,
     request: Request<Incoming>,
     request_id: &str,
+    replayed: &mut bool,
 ) -> (String, Result<Answer, Failure>) {
     let (parts, body) = request.into_parts();
     let table = state
@@ -174,7 +183,7 @@ async fn api(
         }
     };
     let result = match admit(state, &parts).await {
-        Ok(()) => forward(state, route, &params, &parts, body, request_id).await,
+        Ok(()) => forward(state, route, &params, &parts, body, request_id, replayed).await,
         Err(failure) => Err(early(state, failure, &parts, body).await),
     };
     (route.path.clone(), result)
@@ -228,6 +237,7 @@ async fn forward(
     parts: &Parts,
     body: Incoming,
     request_id: &str,
+    replayed: &mut bool,
 ) -> Result<Answer, Failure> {
     let max = state.config.max_body_bytes;
     let too_large = || {
@@ -290,16 +300,36 @@ async fn forward(
     let mut headers = HeaderMap::new();
     headers.insert(wire::REQUEST_ID, request_id);
     headers.insert(wire::DEADLINE, deadline_ms(timeout).to_string().as_str());
-    for name in [wire::AUTHORIZATION, wire::TRACEPARENT] {
+    for name in [
+        wire::AUTHORIZATION,
+        wire::TRACEPARENT,
+        wire::IDEMPOTENCY_KEY,
+    ] {
         if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
             headers.insert(name, value);
         }
+    }
+    // Idempotency keys are scoped per API key; the function sees only a hash of it.
+    if parts.headers.contains_key(wire::IDEMPOTENCY_KEY)
+        && let Some(key) = parts.headers.get("x-api-key")
+    {
+        let hash: String = Sha256::digest(key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        headers.insert(wire::API_KEY_HASH, hash.as_str());
     }
     // Set only here, from the TCP peer, never copied from the client: auth throttles sign-ins by it.
     if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
         headers.insert(wire::CLIENT_ADDR, addr.to_string().as_str());
     }
-    let reply = runtime::request(&state.client, &route.subject, headers, input, timeout).await?;
+    let message =
+        runtime::request_message(&state.client, &route.subject, headers, input, timeout).await?;
+    *replayed = message
+        .headers
+        .as_ref()
+        .is_some_and(|h| h.get(wire::IDEMPOTENT_REPLAYED).is_some());
+    let reply = runtime::decode(message)?;
     Ok((
         StatusCode::OK,
         "application/json",

@@ -41,7 +41,7 @@ pub use error::{ApiError, Error};
 pub use extract::{FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
 pub use logging::init as init_logging;
 pub use registry::{Access, HandlerDef, QueueGroup, handlers};
-pub use reply::request;
+pub use reply::{decode, request, request_message};
 pub use request::Meta;
 /// Registers an `async fn` as an endpoint of every [`Service`] in the binary.
 ///

@@ -91,12 +91,24 @@ pub async fn request(
     payload: Bytes,
     timeout: Duration,
 ) -> Result<Bytes, ApiError> {
+    decode(request_message(client, subject, headers, payload, timeout).await?)
+}
+
+/// As [`request`], but hands back the whole reply, for callers that read its headers too
+/// (the bridge passes `Idempotent-Replayed` on); [`decode`] reads it.
+pub async fn request_message(
+    client: &async_nats::Client,
+    subject: &str,
+    headers: HeaderMap,
+    payload: Bytes,
+    timeout: Duration,
+) -> Result<Message, ApiError> {
     let request = async_nats::Request::new()
         .headers(headers)
         .payload(payload)
         .timeout(Some(timeout));
     match client.send_request(subject.to_owned(), request).await {
-        Ok(message) => decode(message),
+        Ok(message) => Ok(message),
         Err(err) => Err(match err.kind() {
             RequestErrorKind::NoResponders => no_responders(subject),
             RequestErrorKind::TimedOut => {

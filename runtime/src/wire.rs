@@ -23,6 +23,12 @@ pub const RETRY_AFTER: &str = "Retry-After";
 pub const CLIENT_ADDR: &str = "X-Client-Addr";
 /// W3C trace context, forwarded so traces span HTTP and NATS hops.
 pub const TRACEPARENT: &str = "traceparent";
+/// Client-chosen key that makes a retried write run once (IETF httpapi idempotency-key draft).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Set to `true` on a reply that was stored for an earlier attempt with the same Idempotency-Key.
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+/// SHA-256 (hex) of the caller's API key, set by the bridge so idempotency keys are scoped per key.
+pub const API_KEY_HASH: &str = "X-Api-Key-Hash";
 
 /// Endpoint metadata keys the bridge reads to build its route table.
 pub mod meta {

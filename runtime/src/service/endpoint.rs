@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use super::deadline;
 use super::discovery::{EndpointInfo, EndpointStats};
+use super::idempotency::{self, Begin};
 use super::stats::Stats;
 use crate::authorize::Authorize;
 use crate::ctx::Ctx;
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     /// Resolves callers; present whenever a selected handler needs one (checked at start).
     pub authorizer: Option<Arc<dyn Authorize>>,
     pub tracker: TaskTracker,
+    /// Stored replies for writes that carry an `Idempotency-Key`.
+    pub idempotency: idempotency::Keys,
 }
 
 /// A registered handler bound to its limits and counters.
@@ -192,6 +195,46 @@ async fn handle(
                 return;
             }
         };
+        let claim = match idempotent(endpoint.def, &message) {
+            None => None,
+            Some(Err(refused)) => {
+                respond(
+                    &endpoint,
+                    &shared.client,
+                    message.reply,
+                    Err(refused),
+                    arrived,
+                )
+                .await;
+                return;
+            }
+            Some(Ok(request)) => match shared.idempotency.begin(request, budget.limit).await {
+                Ok(Begin::Run(claim)) => Some(claim),
+                Ok(Begin::Replay(headers, payload)) => {
+                    if let Some(reply_to) = message.reply
+                        && let Err(err) = shared
+                            .client
+                            .publish_with_headers(reply_to, headers, payload)
+                            .await
+                    {
+                        tracing::warn!(%err, "cannot send a replayed reply");
+                    }
+                    endpoint.stats.record(arrived.elapsed(), None);
+                    return;
+                }
+                Err(refused) => {
+                    respond(
+                        &endpoint,
+                        &shared.client,
+                        message.reply,
+                        Err(refused),
+                        arrived,
+                    )
+                    .await;
+                    return;
+                }
+            },
+        };
         let work = call(endpoint.def, &shared, meta, message.payload);
         let outcome =
             match tokio::time::timeout(budget.limit, AssertUnwindSafe(work).catch_unwind()).await {
@@ -210,9 +253,23 @@ async fn handle(
                 ))),
                 Ok(Ok(outcome)) => outcome,
             };
+        if let Some(claim) = claim {
+            claim.finish(&outcome).await;
+        }
         respond(&endpoint, &shared.client, message.reply, outcome, arrived).await;
     })
     .await;
+}
+
+/// Writes (anything but GET and HEAD) carrying an `Idempotency-Key`; `None` for everything else.
+fn idempotent(
+    def: &HandlerDef,
+    message: &Message,
+) -> Option<Result<idempotency::Request, ApiError>> {
+    if matches!(def.http, Some(("GET" | "HEAD", _))) {
+        return None;
+    }
+    idempotency::Request::read(message.headers.as_ref(), def.subject, &message.payload)
 }
 
 async fn call(

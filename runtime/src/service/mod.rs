@@ -3,6 +3,7 @@
 mod deadline;
 pub mod discovery;
 mod endpoint;
+mod idempotency;
 pub mod stats;
 
 use std::any::TypeId;
@@ -145,6 +146,7 @@ impl Service {
             ctx: Ctx::new(client.clone(), self.state, self.name.clone()),
             authorizer,
             tracker: TaskTracker::new(),
+            idempotency: idempotency::Keys::new(&self.name, client.clone()),
         });
         let stop = CancellationToken::new();
         let mut endpoints = Vec::with_capacity(selected.len());
