@@ -99,10 +99,27 @@ impl Setup {
         setup
     }
 
+    /// Like [`Setup::serving`], on a server with JetStream (idempotency keys live in its KV).
+    pub async fn serving_with_jetstream(
+        path: &str,
+        tune: impl FnOnce(&mut http_bridge::Config),
+    ) -> Self {
+        let mut setup = Self::on(World::with_jetstream().await);
+        setup.start_bridge(tune).await;
+        let stand_ins = setup.replica(&["t.>", "auth.>"]).await;
+        setup.services.push(stand_ins);
+        setup.wait_for_route(path).await;
+        setup
+    }
+
     /// A private NATS only; call [`Setup::start_bridge`] once handlers are up.
     pub async fn without_bridge() -> Self {
+        Self::on(World::start().await)
+    }
+
+    fn on(world: World) -> Self {
         Self {
-            world: World::start().await,
+            world,
             bridge: None,
             http: Http::new(),
             services: Vec::new(),
