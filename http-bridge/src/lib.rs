@@ -10,6 +10,7 @@ pub mod openapi;
 mod operator;
 mod proxy;
 pub mod registry;
+mod retry;
 pub mod routes;
 pub mod server;
 pub mod status;

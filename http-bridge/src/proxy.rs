@@ -15,7 +15,7 @@ use crate::apikey::ClientAddr;
 use crate::operator::{self, Answer, OPERATIONS};
 use crate::routes::{Lookup, Route};
 use crate::server::State;
-use crate::{envelope, mapping};
+use crate::{envelope, mapping, retry};
 
 /// Longest an early error waits for a small unread body before giving up on keep-alive.
 const DRAIN_WAIT: Duration = Duration::from_secs(1);
@@ -323,8 +323,16 @@ async fn forward(
     if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
         headers.insert(wire::CLIENT_ADDR, addr.to_string().as_str());
     }
-    let message =
-        runtime::request_message(&state.client, &route.subject, headers, input, timeout).await?;
+    let resend = retry::may_resend(&parts.method, &parts.headers);
+    let message = retry::request(
+        &state.client,
+        &route.subject,
+        headers,
+        input,
+        timeout,
+        resend,
+    )
+    .await?;
     *replayed = message
         .headers
         .as_ref()
