@@ -222,3 +222,80 @@ async fn the_violation_check_sees_a_refused_subscription() {
     }
     panic!("a refused subscription produced no permissions-violation event");
 }
+
+#[tokio::test]
+async fn a_comment_retried_with_one_idempotency_key_after_a_504_is_stored_once() {
+    let platform = Platform::start(&[]).await;
+    let api = &platform.api;
+    let (_, token) = api
+        .new_author("ida@example.com", "secret-pass", "Ida")
+        .await;
+    let draft = json!({"title": "Retries", "description": "Idempotency keys at the edge", "draftText": "Send it again.", "slug": "retries", "tags": ["nats"]});
+    let id = api.publish(&token, draft).await;
+    let bearer = format!("Bearer {token}");
+    let url = format!("http://{}/blog/comment", api.bridge);
+    let body = json!({"blogId": id, "text": "Well said."}).to_string();
+    let comment = |key: &'static str| {
+        let headers = [
+            ("x-api-key", KEY),
+            ("authorization", bearer.as_str()),
+            ("content-type", "application/json"),
+            ("idempotency-key", key),
+        ];
+        let (http, url, body) = (api.http.clone(), url.clone(), body.clone());
+        async move { http.send(Method::POST, &url, body, &headers).await }
+    };
+
+    let first = comment("first").await;
+    let retry = comment("first").await;
+    // The blog replica frozen: the bridge gives up at its deadline; the client cannot know
+    // whether the comment was stored, so it retries with the same key until it has an answer.
+    let blog = platform._functions[1].pid().to_string();
+    signal("-STOP", &blog);
+    let frozen = comment("second").await;
+    signal("-CONT", &blog);
+    // Frozen, it missed discovery rounds: wait until the bridge routes to it again.
+    common::wait_for_route(&api.http, api.bridge, "/blog/comment/blog/:blogId").await;
+    let mut answered = comment("second").await;
+    for _ in 0..50 {
+        if answered.status != StatusCode::CONFLICT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        answered = comment("second").await;
+    }
+    let listed = api
+        .ok(
+            Method::GET,
+            &format!("/blog/comment/blog/{id}?page=1&limit=10"),
+            None,
+            json!({}),
+        )
+        .await;
+
+    assert_eq!(first.status, StatusCode::OK, "{}", first.json());
+    assert_eq!(retry.status, StatusCode::OK);
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(retry.body, first.body, "the retry gets the stored reply");
+    assert_eq!(frozen.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.json());
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(2),
+        "two keys, two comments, however many attempts: {listed}"
+    );
+    let violations = platform.violations_in_function_logs();
+    assert!(
+        violations.is_empty(),
+        "permission violations: {violations:#?}"
+    );
+}
+
+/// Sends `kill <signal> <pid>`, to freeze or thaw a replica.
+fn signal(signal: &str, pid: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, pid])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid} failed");
+}
