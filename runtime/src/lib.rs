@@ -24,6 +24,7 @@ mod ctx;
 mod drain;
 mod error;
 mod extract;
+pub mod jetstream;
 mod logging;
 mod registry;
 mod reply;

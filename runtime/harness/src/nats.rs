@@ -30,11 +30,23 @@ impl NatsServer {
 
     /// Starts on a given port, e.g. to bring a stopped server back where clients expect it.
     pub fn start_on(port: u16) -> Self {
+        Self::open_on(port, &[])
+    }
+
+    /// An open server with JetStream on file storage in `store_dir`: start it again on the same
+    /// port and directory to restart it with its streams and consumers intact.
+    pub fn jetstream_on(port: u16, store_dir: &std::path::Path) -> Self {
+        let store = store_dir.display().to_string();
+        Self::open_on(port, &["-js", "-sd", &store])
+    }
+
+    fn open_on(port: u16, extra: &[&str]) -> Self {
         let bin = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
         let process = Process::spawn(
             "nats-server",
             Command::new(&bin)
                 .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
