@@ -68,6 +68,11 @@ impl Endpoint {
         }
     }
 
+    /// How long one call may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub fn info(&self) -> EndpointInfo {
         EndpointInfo {
             name: self.name.clone(),
@@ -215,7 +220,7 @@ async fn handle(
     .await;
 }
 
-async fn call(
+pub(crate) async fn call(
     def: &'static HandlerDef,
     shared: &Shared,
     meta: Meta,

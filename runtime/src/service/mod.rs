@@ -2,7 +2,7 @@
 
 mod deadline;
 pub mod discovery;
-mod endpoint;
+pub(crate) mod endpoint;
 pub mod stats;
 
 use std::any::TypeId;
@@ -154,6 +154,16 @@ impl Service {
                 self.config.handler_timeout(),
                 self.config.concurrency,
             ));
+            if let Some(durable) = def.durable {
+                shared.tracker.spawn(crate::durable::consume(
+                    endpoint.clone(),
+                    shared.clone(),
+                    durable,
+                    stop.clone(),
+                ));
+                endpoints.push(endpoint);
+                continue;
+            }
             let subscriber = match def.queue_group() {
                 Some(group) => client.queue_subscribe(def.subject, group.to_owned()).await,
                 None => client.subscribe(def.subject).await,
