@@ -4,6 +4,7 @@
 //! and after the last delivery move the event with its error to `dlq.<durable>`.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -89,7 +90,17 @@ async fn apply(
     message: jetstream::Message,
 ) {
     let started = Instant::now();
-    let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+    let (delivered, pending) = message
+        .info()
+        .map(|info| (info.delivered, info.pending))
+        .unwrap_or((1, 0));
+    endpoint.durable.pending.store(pending, Ordering::Relaxed);
+    if delivered > 1 {
+        endpoint
+            .durable
+            .redeliveries
+            .fetch_add(1, Ordering::Relaxed);
+    }
     let meta = Meta::from_headers(&message.subject, message.headers.as_ref());
     let work = endpoint::call(endpoint.def, shared, meta, message.payload.clone());
     let outcome = match tokio::time::timeout(endpoint.timeout(), work).await {
@@ -107,7 +118,13 @@ async fn apply(
         Ok(()) => AckKind::Ack,
         Err(err) if delivered >= i64::from(durable.max_deliver()) => {
             match dead_letter(shared, durable, &message, &err).await {
-                Ok(()) => AckKind::Term,
+                Ok(()) => {
+                    endpoint
+                        .durable
+                        .dead_lettered
+                        .fetch_add(1, Ordering::Relaxed);
+                    AckKind::Term
+                }
                 // Not parked: leave it to the server's redelivery rather than lose it.
                 Err(publish) => {
                     tracing::error!(durable = durable.name, %publish, "dead-lettering failed");

@@ -1,6 +1,6 @@
 //! Durable handlers (`durable = ".."`) against a real nats-server with JetStream file storage:
 //! an event that fails is retried and applied once, and a poison event lands on `dlq.<durable>`
-//! with its error.
+//! with its error, and `$SRV.STATS` shows the consumer's lag and redeliveries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -100,6 +100,26 @@ async fn an_event_that_fails_twice_is_applied_once() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(*seen.applied.lock().expect("lock"), vec!["e-1".to_owned()]);
     assert_eq!(seen.attempts.lock().expect("lock")["e-1"], 3);
+    let data = durable_stats(&client, "dtest.events.flaky").await;
+    assert_eq!(data["durable"], "dtest-flaky");
+    assert_eq!(data["redeliveries"], 2);
+    assert_eq!(data["pending"], 0);
+}
+
+/// The `data` of `subject`'s endpoint in `$SRV.STATS`.
+async fn durable_stats(client: &async_nats::Client, subject: &str) -> serde_json::Value {
+    let reply = client
+        .request("$SRV.STATS.durable", "".into())
+        .await
+        .expect("stats");
+    let stats: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
+    stats["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .find(|e| e["subject"] == subject)
+        .expect("the endpoint")["data"]
+        .clone()
 }
 
 #[tokio::test]
@@ -123,4 +143,17 @@ async fn a_poison_event_lands_on_the_dead_letter_subject_with_its_error() {
     assert_eq!(headers.get("Nats-Msg-Id").map(|v| v.as_str()), Some("p-1"));
     let error = headers.get("Dlq-Error").expect("error header").as_str();
     assert!(error.contains("cannot apply p-1"), "error was {error:?}");
+    // The ack after dead-lettering may trail the DLQ message a little.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while durable_stats(&client, "dtest.events.poison").await["dead_lettered"] != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "dead_lettered never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        durable_stats(&client, "dtest.events.poison").await["redeliveries"],
+        1
+    );
 }
