@@ -237,6 +237,11 @@ impl Guard {
 }
 
 impl Authorize for Guard {
+    fn reset(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.cache.invalidate_all();
+    }
+
     fn start(&self) -> BoxFuture<'_, Result<Option<tokio::task::JoinHandle<()>>, runtime::Error>> {
         Box::pin(async move {
             if let Err(why) = self.check.as_ref() {
