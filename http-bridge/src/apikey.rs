@@ -1,10 +1,15 @@
-//! The `x-api-key` check every API request passes, through `auth.apikey.verify` with a short cache.
+//! The `x-api-key` check every API request passes, through `auth.apikey.verify` with a short cache
+//! that a revocation event empties before the next check (see [`contracts::Revocations`]).
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use contracts::auth::{APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT, ApiKeyVerifyRequest};
+use contracts::Revocations;
+use contracts::auth::{
+    APIKEY_REVOKED as APIKEY_REVOKED_SUBJECT, APIKEY_VERIFY as APIKEY_VERIFY_SUBJECT, ApiKeyInfo,
+    ApiKeyRevoked, ApiKeyVerifyRequest,
+};
 use moka::future::Cache;
 use runtime::ApiError;
 use runtime::wire::CLIENT_ADDR;
@@ -17,21 +22,42 @@ pub struct ClientAddr(pub IpAddr);
 #[derive(Clone)]
 pub struct ApiKeys {
     client: async_nats::Client,
-    valid: Cache<String, ()>,
+    /// Valid keys and their ids, so a revocation (which names the id) can evict them.
+    valid: Cache<String, String>,
+    revocations: Revocations<ApiKeyRevoked>,
     timeout: Duration,
 }
 
 impl ApiKeys {
-    /// A checker that trusts a verified key for `ttl`.
+    /// A checker that trusts a verified key for `ttl`, or until its revocation event.
     pub fn new(client: async_nats::Client, ttl: Duration, timeout: Duration) -> Self {
+        let valid: Cache<String, String> = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(ttl)
+            .support_invalidation_closures()
+            .build();
+        let revocations = Revocations::new({
+            let valid = valid.clone();
+            move |event: ApiKeyRevoked| {
+                // Only fails when closures are unsupported, which the builder rules out.
+                let _ = valid.invalidate_entries_if(move |_, id| *id == event.id);
+            }
+        });
         Self {
             client,
-            valid: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(ttl)
-                .build(),
+            valid,
+            revocations,
             timeout,
         }
+    }
+
+    /// Subscribes to API-key revocations; the returned task applies them while no requests come.
+    pub async fn listen_for_revocations(
+        &self,
+    ) -> Result<tokio::task::JoinHandle<()>, async_nats::SubscribeError> {
+        self.revocations
+            .listen(&self.client, APIKEY_REVOKED_SUBJECT)
+            .await
     }
 
     /// 401 without a key, 403 for an invalid one, 429 when `client` has guessed wrong too often,
@@ -45,6 +71,7 @@ impl ApiKeys {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| ApiError::Unauthorized("the x-api-key header is required".into()))?;
+        self.revocations.apply_pending();
         if self.valid.contains_key(key) {
             return Ok(());
         }
@@ -65,8 +92,11 @@ impl ApiKeys {
         )
         .await
         {
-            Ok(_) => {
-                self.valid.insert(key.to_owned(), ()).await;
+            Ok(reply) => {
+                let info: ApiKeyInfo = serde_json::from_slice(&reply).map_err(|err| {
+                    ApiError::internal(format!("malformed {APIKEY_VERIFY_SUBJECT} reply: {err}"))
+                })?;
+                self.valid.insert(key.to_owned(), info.id).await;
                 Ok(())
             }
             Err(ApiError::Unavailable(m) | ApiError::Timeout(m)) => Err(ApiError::Unavailable(

@@ -295,6 +295,10 @@ async fn forward(
             headers.insert(name, value);
         }
     }
+    // Set only here, from the TCP peer, never copied from the client: auth throttles sign-ins by it.
+    if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
+        headers.insert(wire::CLIENT_ADDR, addr.to_string().as_str());
+    }
     let reply = runtime::request(&state.client, &route.subject, headers, input, timeout).await?;
     Ok((
         StatusCode::OK,

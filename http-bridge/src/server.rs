@@ -94,12 +94,17 @@ impl Bridge {
             },
             metrics.clone(),
         );
+        let keys = ApiKeys::new(
+            client.clone(),
+            Duration::from_secs(config.apikey_cache_secs),
+            config.timeout(),
+        );
+        // Ends with the connection; until then a revoked key is forgotten before the next check.
+        keys.listen_for_revocations()
+            .await
+            .map_err(std::io::Error::other)?;
         let state = Arc::new(State {
-            keys: ApiKeys::new(
-                client.clone(),
-                Duration::from_secs(config.apikey_cache_secs),
-                config.timeout(),
-            ),
+            keys,
             client,
             table,
             metrics,

@@ -24,6 +24,7 @@ mod ctx;
 mod drain;
 mod durable;
 mod error;
+mod excerpt;
 mod extract;
 pub mod jetstream;
 mod logging;

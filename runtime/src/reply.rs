@@ -10,7 +10,9 @@ use crate::wire::{self, ErrorBody};
 
 /// Builds the headers and body of an error reply.
 pub fn encode_error(err: &ApiError) -> (HeaderMap, Bytes) {
-    let body = err.body();
+    let mut body = err.body();
+    // Whatever built the message, a reply quotes no more than an excerpt of a caller's value.
+    body.message = crate::excerpt::bounded(&body.message);
     let mut headers = HeaderMap::new();
     // Header values cannot carry line breaks; the JSON body keeps the full message.
     let message: String = body

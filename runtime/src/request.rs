@@ -60,9 +60,12 @@ pub(crate) fn input<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ApiError> 
     }
     let mut de = serde_json::Deserializer::from_slice(payload);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
+        let path = crate::excerpt::bounded(&err.path().to_string());
         let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        let syntax = inner.is_syntax() || inner.is_eof();
+        // serde quotes a wrong value in full: a 600 KB string would not fit the reply.
+        let inner = crate::excerpt::bounded(&inner.to_string());
+        if syntax {
             ApiError::BadRequest(format!("request body is not valid JSON: {inner}"))
         } else if path == "." {
             ApiError::BadRequest(format!("invalid input: {inner}"))

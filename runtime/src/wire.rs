@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::connect::inbox_prefix;
+pub use crate::excerpt::{EXCERPT_CHARS, excerpt};
 pub use crate::reply::encode_error;
 pub use crate::service::discovery;
 

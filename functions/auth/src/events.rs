@@ -1,6 +1,9 @@
 //! Events other services react to; published after the change is stored, best-effort.
 
-use contracts::auth::{TOKEN_REVOKED, TokenRevoked, USER_CREATED, USER_UPDATED, UserChanged};
+use contracts::auth::{
+    APIKEY_REVOKED, ApiKeyRevoked, TOKEN_REVOKED, TokenRevoked, USER_CREATED, USER_UPDATED,
+    UserChanged,
+};
 use runtime::Ctx;
 
 use crate::model::User;
@@ -21,6 +24,11 @@ pub async fn user_tokens_revoked(ctx: &Ctx, user_id: String) {
         user_id: Some(user_id),
     };
     publish(ctx, TOKEN_REVOKED, &event).await;
+}
+
+/// Tells every bridge to forget a revoked API key it trusted.
+pub async fn api_key_revoked(ctx: &Ctx, id: String) {
+    publish(ctx, APIKEY_REVOKED, &ApiKeyRevoked { id }).await;
 }
 
 /// Announces a new user (the blog keeps author names from these).

@@ -9,7 +9,20 @@ use crate::error::AuthError;
 use crate::model::User;
 use crate::secret::{random_secret, sha256_hex};
 use crate::state::AuthState;
-use crate::store::keystores::Keystore;
+use crate::store::keystores::{Keystore, Rotation};
+
+/// What a refresh did.
+#[derive(Debug)]
+pub enum Refreshed {
+    /// The new pair, and the primary key of the pair it replaced.
+    Pair(TokenPair, String),
+    /// The refresh token had been used: these pairs (primary keys), its whole family, are revoked.
+    Reused(Vec<String>),
+}
+
+/// The 401 a reused refresh token gets.
+pub const REUSED: &str =
+    "the refresh token was already used: every token of that sign-in is revoked";
 
 fn invalid(reason: &str) -> AuthError {
     AuthError::InvalidToken(reason.to_owned())
@@ -51,12 +64,8 @@ impl AuthState {
     }
 
     /// Swaps a live pair for a new one; the old pair stops working before this returns.
-    /// Returns the new pair and the revoked access-token key.
-    pub async fn refresh(
-        &self,
-        access_token: &str,
-        refresh: &str,
-    ) -> Result<(TokenPair, String), AuthError> {
+    /// A refresh token used before revokes every pair of its sign-in instead (reuse detection).
+    pub async fn refresh(&self, access_token: &str, refresh: &str) -> Result<Refreshed, AuthError> {
         let access = self.tokens.verify_ignoring_expiry(access_token)?;
         let refresh = self.tokens.verify(refresh)?;
         if access.sub != refresh.sub {
@@ -67,15 +76,23 @@ impl AuthState {
         let user_id =
             Uuid::parse_str(&access.sub).map_err(|_| invalid("the token is malformed"))?;
         let (keystore, tokens) = self.new_pair(user_id)?;
-        if !self
+        match self
             .store
             .rotate_keystore(&access.prm, &refresh.prm, &keystore)
             .await?
         {
-            return Err(invalid("the refresh token was already used or revoked"));
+            Rotation::Rotated => {
+                self.cache.revoke_callers(&[sha256_hex(access_token)]).await;
+                Ok(Refreshed::Pair(tokens, access.prm))
+            }
+            Rotation::Reused(revoked) => {
+                let (token_ids, hashes): (Vec<_>, Vec<_>) = revoked.into_iter().unzip();
+                self.cache.revoke_callers(&hashes).await;
+                tracing::warn!(user = %user_id, pairs = token_ids.len(), "refresh token reused; its sign-in is revoked");
+                Ok(Refreshed::Reused(token_ids))
+            }
+            Rotation::Unknown => Err(invalid("the refresh token was already used or revoked")),
         }
-        self.cache.revoke_callers(&[sha256_hex(access_token)]).await;
-        Ok((tokens, access.prm))
     }
 
     /// Revokes the pair whose access token carries `primary_key`.

@@ -62,6 +62,18 @@ pub struct Settings {
     /// Ceiling in seconds of the doubling API-key lockouts.
     #[arg(long, env = "APIKEY_GUESS_MAX_LOCKOUT_SECS", default_value_t = 3_600)]
     pub apikey_guess_max_lockout_secs: u64,
+    /// Failed sign-ins one account may take per window before it gets 429 (OWASP ASVS 6.3).
+    #[arg(long, env = "SIGNIN_ACCOUNT_LIMIT", default_value_t = 10)]
+    pub signin_account_limit: u32,
+    /// Failed sign-ins one client address may make per window, over all accounts.
+    #[arg(long, env = "SIGNIN_ADDR_LIMIT", default_value_t = 50)]
+    pub signin_addr_limit: u32,
+    /// Length in seconds of the sign-in windows, and of the first lockout.
+    #[arg(long, env = "SIGNIN_WINDOW_SECS", default_value_t = 900)]
+    pub signin_window_secs: u64,
+    /// Ceiling in seconds of the doubling sign-in lockouts.
+    #[arg(long, env = "SIGNIN_MAX_LOCKOUT_SECS", default_value_t = 86_400)]
+    pub signin_max_lockout_secs: u64,
     /// Email of the admin user created at start, when set with `SEED_ADMIN_PASSWORD`.
     #[arg(long, env = "SEED_ADMIN_EMAIL")]
     pub seed_admin_email: Option<String>,
@@ -97,6 +109,10 @@ impl Settings {
             apikey_guess_limit: 20,
             apikey_guess_window_secs: 60,
             apikey_guess_max_lockout_secs: 3_600,
+            signin_account_limit: 10,
+            signin_addr_limit: 50,
+            signin_window_secs: 900,
+            signin_max_lockout_secs: 86_400,
             seed_admin_email: None,
             seed_admin_password: None,
             seed_api_key: None,
@@ -114,6 +130,19 @@ impl Settings {
             max_failures: self.apikey_guess_limit,
             window: Duration::from_secs(self.apikey_guess_window_secs),
             max_lockout: Duration::from_secs(self.apikey_guess_max_lockout_secs),
+        }
+    }
+
+    /// How many failed sign-ins one account (`per_account`) or one client address gets.
+    pub fn signin_failures(&self, per_account: bool) -> Limit {
+        Limit {
+            max_failures: if per_account {
+                self.signin_account_limit
+            } else {
+                self.signin_addr_limit
+            },
+            window: Duration::from_secs(self.signin_window_secs),
+            max_lockout: Duration::from_secs(self.signin_max_lockout_secs),
         }
     }
 

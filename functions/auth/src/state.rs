@@ -24,6 +24,10 @@ pub struct AuthState {
     pub passwords: Passwords,
     /// Failed `auth.apikey.verify` guesses per client address.
     pub apikey_guesses: Throttle,
+    /// Failed sign-ins per account.
+    pub signin_accounts: Throttle,
+    /// Failed sign-ins per client address.
+    pub signin_addrs: Throttle,
 }
 
 impl AuthState {
@@ -45,13 +49,13 @@ impl AuthState {
             settings.access_ttl(),
         )
         .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
-        let apikey_guesses = Throttle::connect(
-            &settings.redis_url,
-            &settings.redis_prefix,
-            "apikey",
-            settings.apikey_guesses(),
-        )
-        .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
+        let throttle = |name: &str, limit| {
+            Throttle::connect(&settings.redis_url, &settings.redis_prefix, name, limit)
+                .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))
+        };
+        let apikey_guesses = throttle("apikey", settings.apikey_guesses())?;
+        let signin_accounts = throttle("signin-account", settings.signin_failures(true))?;
+        let signin_addrs = throttle("signin-addr", settings.signin_failures(false))?;
         seed::run(&store, &passwords, settings)
             .await
             .map_err(|err| runtime::Error::startup("seeding failed", format!("{err:?}")))?;
@@ -62,6 +66,8 @@ impl AuthState {
             tokens,
             passwords,
             apikey_guesses,
+            signin_accounts,
+            signin_addrs,
         })
     }
 }

@@ -9,12 +9,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 
-/// Longest a Redis call may take before the in-process fallback answers.
-const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+use crate::cache::{best_effort, connect_lazily};
+
 /// Keys the in-process fallback tracks before it drops idle ones, so it cannot grow unbounded.
 const LOCAL_CAPACITY: usize = 10_000;
+
+/// Throttle bucket of requests that name no client address (direct NATS callers).
+pub const UNKNOWN_CLIENT: &str = "unknown";
 
 /// Records one failure atomically; returns the lockout in ms it started, or 0 under the limit.
 /// KEYS: failures (sorted set), lock, strikes. ARGV: now ms, window ms, limit, member, max lock ms.
@@ -61,14 +64,8 @@ pub struct Throttle {
 impl Throttle {
     /// Connects lazily, so a Redis that is down at start only moves counting in-process.
     pub fn connect(url: &str, prefix: &str, name: &str, limit: Limit) -> redis::RedisResult<Self> {
-        let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
         Ok(Self {
-            conn: ConnectionManager::new_lazy_with_config(client, config)?,
+            conn: connect_lazily(url)?,
             prefix: format!("{prefix}throttle:{name}:"),
             limit: Limit {
                 max_failures: limit.max_failures.max(1),
@@ -206,17 +203,7 @@ fn millis(duration: Duration) -> u64 {
 }
 
 async fn call<T>(what: &str, call: impl Future<Output = redis::RedisResult<T>>) -> Option<T> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Ok(Ok(value)) => Some(value),
-        Ok(Err(err)) => {
-            tracing::warn!(%err, "redis {what} failed; throttling in-process");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("redis {what} timed out; throttling in-process");
-            None
-        }
-    }
+    best_effort(what, "throttling in-process", call).await
 }
 
 /// Whole seconds to put in `Retry-After`, rounded up so a client never retries too early.

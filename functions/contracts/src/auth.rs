@@ -42,6 +42,13 @@ pub struct ApiKeyInfo {
     pub permissions: Vec<String>,
 }
 
+/// Payload of `auth.events.apikey.revoked`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyRevoked {
+    /// The revoked key's id, as [`ApiKeyInfo::id`] named it.
+    pub id: String,
+}
+
 /// Payload of `auth.events.user.created` and `auth.events.user.updated`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

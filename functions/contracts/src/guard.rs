@@ -2,6 +2,7 @@
 //!
 //! Resolved callers are cached in-process; a revocation event evicts them before the next
 //! request, on every replica, because every replica subscribes to it without a queue group.
+//! See [`crate::Revocations`] for why the next request after a revoking 200 is refused.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use moka::future::Cache;
 use runtime::{Access, ApiError, Authorize, HandlerDef, Identity, Meta, wire};
@@ -19,6 +19,7 @@ use crate::auth::{
     TokenVerifyRequest,
 };
 use crate::caller::Caller;
+use crate::revocations::Revocations;
 use crate::token_check::TokenCheck;
 
 /// The guard's settings; flatten into a function's own `clap::Parser`.
@@ -97,6 +98,8 @@ pub struct Guard {
     cache: Cache<String, Arc<Caller>>,
     /// Bumped by every revocation so a verify racing with it does not re-cache a revoked caller.
     epoch: Arc<AtomicU64>,
+    /// Revocation events not applied yet; applied before every cache lookup.
+    revocations: Revocations<TokenRevoked>,
     timeout: Duration,
     /// The local signature check; an error here is reported when the service starts.
     check: Arc<Result<Option<TokenCheck>, String>>,
@@ -105,14 +108,21 @@ pub struct Guard {
 impl Guard {
     /// A guard that caches identities for at most `ttl` and waits `timeout` for the auth function.
     pub fn new(nats: async_nats::Client, ttl: Duration, timeout: Duration) -> Self {
+        let cache: Cache<String, Arc<Caller>> = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(ttl)
+            .support_invalidation_closures()
+            .build();
+        let epoch = Arc::new(AtomicU64::new(0));
+        let revocations = Revocations::new({
+            let (cache, epoch) = (cache.clone(), epoch.clone());
+            move |event: TokenRevoked| evict(&cache, &epoch, event)
+        });
         Self {
             nats,
-            cache: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(ttl)
-                .support_invalidation_closures()
-                .build(),
-            epoch: Arc::new(AtomicU64::new(0)),
+            cache,
+            epoch,
+            revocations,
             timeout,
             check: Arc::new(Ok(None)),
         }
@@ -124,29 +134,18 @@ impl Guard {
         self
     }
 
-    /// Subscribes to revocation events; the returned task evicts matching callers until the connection closes.
+    /// Subscribes to revocation events; the returned task applies them while no requests come.
     pub async fn listen_for_revocations(
         &self,
     ) -> Result<tokio::task::JoinHandle<()>, async_nats::SubscribeError> {
-        let mut events = self.nats.subscribe(TOKEN_REVOKED_SUBJECT).await?;
-        let guard = self.clone();
-        Ok(tokio::spawn(async move {
-            while let Some(message) = events.next().await {
-                match serde_json::from_slice::<TokenRevoked>(&message.payload) {
-                    Ok(event) => guard.evict(event),
-                    Err(err) => tracing::warn!(%err, "ignoring malformed revocation event"),
-                }
-            }
-        }))
+        self.revocations
+            .listen(&self.nats, TOKEN_REVOKED_SUBJECT)
+            .await
     }
 
     /// Drops every cached caller the event covers.
     pub fn evict(&self, event: TokenRevoked) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        // Only fails when closures are unsupported, which `new` rules out.
-        let _ = self
-            .cache
-            .invalidate_entries_if(move |_, caller| event.covers(caller));
+        evict(&self.cache, &self.epoch, event);
     }
 
     /// The caller of a request to `def`, or why it may not proceed (401/403/503).
@@ -170,6 +169,7 @@ impl Guard {
     }
 
     async fn resolve(&self, token: &str, meta: &Meta) -> Result<Caller, ApiError> {
+        self.revocations.apply_pending();
         let now = chrono::Utc::now().timestamp();
         if let Some(caller) = self.cache.get(token).await {
             if caller.expires_at.is_none_or(|exp| exp > now) {
@@ -234,6 +234,12 @@ impl Guard {
         }
         Ok(caller)
     }
+}
+
+fn evict(cache: &Cache<String, Arc<Caller>>, epoch: &AtomicU64, event: TokenRevoked) {
+    epoch.fetch_add(1, Ordering::SeqCst);
+    // Only fails when closures are unsupported, which `Guard::new` rules out.
+    let _ = cache.invalidate_entries_if(move |_, caller| event.covers(caller));
 }
 
 impl Authorize for Guard {

@@ -8,8 +8,10 @@ pub mod auth;
 pub mod blog;
 mod caller;
 mod guard;
+mod revocations;
 mod token_check;
 
 pub use caller::{ADMIN, Caller, CallerUser};
 pub use guard::{Guard, GuardSettings};
+pub use revocations::Revocations;
 pub use token_check::{Checked, TokenCheck};

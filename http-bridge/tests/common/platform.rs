@@ -117,7 +117,7 @@ impl Api {
 }
 
 /// The access token in a sign-in or sign-up reply's `data`.
-fn access(data: &Value) -> String {
+pub fn access(data: &Value) -> String {
     data["tokens"]["accessToken"]
         .as_str()
         .expect("access token")

@@ -1,7 +1,8 @@
 //! Runtime overhead: round trips/s of the runtime's echo handler against the same echo written on bare
-//! async-nats, on one private nats-server in one run; the same echo on a second nats-server with the
-//! shipped users and permissions (`nats/nats.conf`), service and load client each signed in as its
-//! own user; plus the idle memory of a function process.
+//! async-nats, on one private nats-server in one run; the same echo on two servers started from the
+//! shipped `nats/nats.conf`, one with its users and permissions and one without, service and load
+//! client signed in alike, so their ratio is what authorization costs; plus the idle memory of a
+//! function process.
 //!
 //! `scripts/bench-runtime` runs it in release mode. Absolute figures on a 2-core machine are noise; the
 //! ratio is the result.
@@ -14,7 +15,7 @@ use harness::{LoadReport, NatsServer, Process, nats_load};
 
 const WORKERS: usize = 32;
 const ROUND: Duration = Duration::from_secs(3);
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const PAYLOAD: &str = r#"{"message":"hello, runtime","count":1}"#;
 
 /// The baseline: the same typed echo hand-written on async-nats, with no runtime in between.
@@ -50,6 +51,19 @@ async fn echo_as_auth(
     Ok(input)
 }
 
+/// Serves the echo as `auth` on `nats`, as the authenticated comparison runs it.
+async fn serve_as_auth(nats: &NatsServer) -> runtime::Running {
+    let config = runtime::Config {
+        only: vec!["auth.apikey.verify".into()],
+        ..runtime::Config::with_nats_url(nats.url())
+    };
+    runtime::Service::new("auth", "0.1.0")
+        .config(config)
+        .start(nats.connect_as("auth").await)
+        .await
+        .expect("echo as auth starts")
+}
+
 async fn measure(client: &async_nats::Client, subject: &str) -> LoadReport {
     nats_load(
         client,
@@ -60,6 +74,22 @@ async fn measure(client: &async_nats::Client, subject: &str) -> LoadReport {
         ROUND,
     )
     .await
+}
+
+/// `a`'s throughput over `b`'s: the median of each round's ratio, since both ran back to back in a
+/// round and a burst of other load on the machine then skews one round, not the result; plus the
+/// ratio of the totals.
+fn paired_ratio(rounds: &[[f64; 5]], a: usize, b: usize) -> String {
+    let mut ratios: Vec<f64> = rounds.iter().map(|r| r[a] / r[b]).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let total = |i: usize| rounds.iter().map(|r| r[i]).sum::<f64>();
+    format!(
+        "{median:.3} [{:.3}; {:.0} vs {:.0} req/s]",
+        total(a) / total(b),
+        total(a) / rounds.len() as f64,
+        total(b) / rounds.len() as f64
+    )
 }
 
 fn idle_rss_kib(nats: &NatsServer) -> u64 {
@@ -98,16 +128,13 @@ async fn main() {
     serve_bare_echo(server_side.clone(), "bare.echo", true).await;
     serve_bare_echo(server_side, "bare.bytes", false).await;
 
+    // Authorization alone: the same echo on two servers from the shipped config, one with its
+    // users and permissions, one without, each client signed in the same way.
+    let shipped_open = NatsServer::shipped_open();
     let secured = NatsServer::secured();
-    let secured_config = runtime::Config {
-        only: vec!["auth.apikey.verify".into()],
-        ..runtime::Config::with_nats_url(secured.url())
-    };
-    let secured_running = runtime::Service::new("auth", "0.1.0")
-        .config(secured_config)
-        .start(secured.connect_as("auth").await)
-        .await
-        .expect("authenticated echo starts");
+    let open_running = serve_as_auth(&shipped_open).await;
+    let secured_running = serve_as_auth(&secured).await;
+    let shipped_open_load = shipped_open.connect_as("bridge").await;
     let secured_load = secured.connect_as("bridge").await;
 
     // Warm every path, then alternate rounds so drift on the machine hits all alike.
@@ -115,9 +142,14 @@ async fn main() {
         ("runtime echo", "demo.echo", &load_side),
         ("bare typed echo", "bare.echo", &load_side),
         ("bare byte copy", "bare.bytes", &load_side),
-        ("runtime echo+auth", "auth.apikey.verify", &secured_load),
+        (
+            "echo, shipped open",
+            "auth.apikey.verify",
+            &shipped_open_load,
+        ),
+        ("echo, shipped+auth", "auth.apikey.verify", &secured_load),
     ];
-    let mut totals = [(0u64, 0f64); 4];
+    let mut rounds = vec![[0f64; 5]; ROUNDS];
     for (_, subject, client) in subjects {
         measure(client, subject).await;
     }
@@ -125,31 +157,34 @@ async fn main() {
         "{WORKERS} concurrent requesters, {ROUNDS} alternating rounds of {ROUND:?}, payload {} bytes",
         PAYLOAD.len()
     );
-    for round in 1..=ROUNDS {
+    for (round, rates) in rounds.iter_mut().enumerate() {
         for (index, (label, subject, client)) in subjects.iter().enumerate() {
             let report = measure(client, subject).await;
-            println!("round {round}  {label:<17} {report}");
-            totals[index].0 += report.ok;
-            totals[index].1 += report.elapsed.as_secs_f64();
+            println!("round {}  {label:<18} {report}", round + 1);
+            rates[index] = report.ok as f64 / report.elapsed.as_secs_f64();
         }
     }
-    let rps: Vec<f64> = totals.iter().map(|(ok, secs)| *ok as f64 / secs).collect();
+    let ratio = |a: usize, b: usize| paired_ratio(&rounds, a, b);
     println!(
-        "runtime/bare typed echo throughput ratio: {:.3} ({:.0} vs {:.0} req/s; target >= 0.9)",
-        rps[0] / rps[1],
-        rps[0],
-        rps[1]
+        "ratios: median of the {ROUNDS} rounds' paired ratios (pooled over all rounds in brackets)"
     );
     println!(
-        "runtime/bare byte copy throughput ratio:  {:.3} (the cost of JSON plus the runtime)",
-        rps[0] / rps[2]
+        "runtime/bare typed echo throughput ratio: {} (target >= 0.9)",
+        ratio(0, 1)
     );
     println!(
-        "authenticated/unauthenticated runtime echo throughput ratio: {:.3} ({:.0} vs {:.0} req/s; target >= 0.95)",
-        rps[3] / rps[0],
-        rps[3],
-        rps[0]
+        "runtime/bare byte copy throughput ratio:  {} (the cost of JSON plus the runtime)",
+        ratio(0, 2)
     );
+    println!(
+        "authenticated/unauthenticated runtime echo throughput ratio: {} (target >= 0.95)",
+        ratio(4, 3)
+    );
+    println!(
+        "shipped server (JetStream on, no users)/plain server echo ratio: {} (what the rest of the shipped config costs)",
+        ratio(3, 0)
+    );
+    open_running.shutdown().await.expect("drains");
     running.shutdown().await.expect("drains");
     secured_running.shutdown().await.expect("drains");
 

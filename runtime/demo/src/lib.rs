@@ -95,6 +95,23 @@ pub async fn slow(Json(input): Json<Sleep>) -> Result<Sleep, ApiError> {
     Ok(input)
 }
 
+/// Input of the filling handler.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Fill {
+    /// How many bytes the answer holds (at most 8 MiB).
+    pub bytes: usize,
+}
+
+/// Answer with a string of `bytes` bytes: a reply larger than the server's max payload, which
+/// must still reach the caller at once as an error instead of leaving it to time out.
+#[handler(subject = "demo.fill")]
+pub async fn fill(Json(input): Json<Fill>) -> Result<String, ApiError> {
+    if input.bytes > 8 << 20 {
+        return Err(ApiError::BadRequest("bytes must be at most 8 MiB".into()));
+    }
+    Ok("x".repeat(input.bytes))
+}
+
 /// How long the simulated store call of `demo.store` waits.
 pub const STORE_CALL: Duration = Duration::from_millis(20);
 

@@ -149,3 +149,38 @@ async fn raw_nats_request_gets_the_handlers_json() {
     let body: serde_json::Value = serde_json::from_slice(&reply.payload).expect("JSON");
     assert_eq!(body, serde_json::json!({"message": "hi", "count": 2}));
 }
+
+#[tokio::test]
+async fn a_reply_larger_than_the_max_payload_is_a_413_at_once() {
+    let (bus, _replica) = demo_bus().await;
+
+    // A 413 from the runtime, not a 504 from the caller's own timeout.
+    let err = bus.call("demo.fill", r#"{"bytes": 2097152}"#).await;
+
+    assert_error(err, 413, "larger than the NATS server's max payload");
+    let fits = bus
+        .call("demo.fill", r#"{"bytes": 1000}"#)
+        .await
+        .expect("a small fill");
+    assert_eq!(fits.as_str().map(str::len), Some(1000));
+}
+
+#[tokio::test]
+async fn a_huge_wrong_value_is_quoted_as_an_excerpt_in_a_prompt_400() {
+    let (bus, _replica) = demo_bus().await;
+    let huge = "7".repeat(600_000);
+    let payload = format!(r#"{{"message": "hi", "count": "{huge}"}}"#);
+
+    let err = bus.call("demo.echo", payload.as_str()).await;
+
+    let message = match &err {
+        Err(ApiError::BadRequest(message)) => message.clone(),
+        other => panic!("expected a 400, got {other:?}"),
+    };
+    assert!(message.contains("'count'"), "{message}");
+    assert!(
+        message.len() < 300,
+        "the 400 quotes an excerpt, not {} bytes",
+        message.len()
+    );
+}

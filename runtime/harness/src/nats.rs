@@ -76,6 +76,17 @@ impl NatsServer {
 
     /// Like [`NatsServer::secured`], with extra config lines (e.g. a `tls { .. }` block).
     pub fn secured_with(extra: &[&str]) -> Self {
+        Self::shipped(extra, true)
+    }
+
+    /// The shipped `nats/nats.conf` with its users and permissions left out: the same server as
+    /// [`NatsServer::secured`] otherwise, so a benchmark comparing the two measures authorization alone.
+    /// Any credentials are accepted, so [`NatsServer::connect_as`] works on it too.
+    pub fn shipped_open() -> Self {
+        Self::shipped(&[], false)
+    }
+
+    fn shipped(extra: &[&str], authorization: bool) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("nats-secured-{}", nuid::next()));
         std::fs::create_dir_all(dir.join("js")).expect("temp dir for nats-server");
@@ -83,6 +94,9 @@ impl NatsServer {
         for file in ["nats.conf", "permissions.conf"] {
             std::fs::copy(workspace_root().join("nats").join(file), dir.join(file))
                 .unwrap_or_else(|err| panic!("cannot copy nats/{file}: {err}"));
+        }
+        if !authorization {
+            std::fs::write(dir.join("permissions.conf"), "").expect("write permissions.conf");
         }
         let mut conf = String::from("include \"nats.conf\"\n");
         for line in extra {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use async_nats::{Message, Subscriber};
+use async_nats::{Message, PublishErrorKind, Subscriber};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -276,18 +276,33 @@ async fn respond(
         format!("{} {err}", err.code())
     });
     if let Some(reply_to) = reply_to {
-        let sent = match outcome {
-            Ok(payload) => client.publish(reply_to, payload).await,
+        let (size, sent) = match outcome {
+            Ok(payload) => (
+                payload.len(),
+                client.publish(reply_to.clone(), payload).await,
+            ),
             Err(err) => {
                 let (headers, payload) = reply::encode_error(&err);
-                client
-                    .publish_with_headers(reply_to, headers, payload)
-                    .await
+                let size = payload.len();
+                let sent = client
+                    .publish_with_headers(reply_to.clone(), headers, payload)
+                    .await;
+                (size, sent)
             }
         };
         if let Err(err) = sent {
-            tracing::warn!(%err, "cannot send reply");
+            tracing::warn!(%err, size, "cannot send reply");
             error = Some(format!("reply not sent: {err}"));
+            if err.kind() == PublishErrorKind::MaxPayloadExceeded {
+                // Tell the caller at once rather than leave it waiting for its timeout.
+                let too_big = ApiError::PayloadTooLarge(format!(
+                    "the reply ({size} bytes) is larger than the NATS server's max payload; ask for less"
+                ));
+                let (headers, payload) = reply::encode_error(&too_big);
+                let _ = client
+                    .publish_with_headers(reply_to, headers, payload)
+                    .await;
+            }
         }
     }
     endpoint.stats.record(arrived.elapsed(), error);

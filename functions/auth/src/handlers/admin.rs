@@ -19,11 +19,13 @@ pub async fn create_api_key(
 /// Revoke an API key at once, cached checks included.
 #[handler(subject = "auth.admin.apikey.revoke", http = "DELETE /auth/admin/apikey/id/:id", roles = ["ADMIN"])]
 pub async fn revoke_api_key(
+    ctx: Ctx,
     State(auth): State<AuthState>,
     Json(input): Json<IdInput>,
 ) -> Result<Message, AuthError> {
     let id = validate::id("id", &input.id)?;
     auth.revoke_api_key(id).await?;
+    events::api_key_revoked(&ctx, id.to_string()).await;
     Ok(Message::new("api key revoked"))
 }
 

@@ -6,10 +6,7 @@ use runtime::{Json, Meta, State, handler};
 use crate::AuthState;
 use crate::dto::Message;
 use crate::error::AuthError;
-use crate::throttle::retry_after_secs;
-
-/// Throttle bucket of requests that name no client address.
-const UNKNOWN_CLIENT: &str = "unknown";
+use crate::throttle::{UNKNOWN_CLIENT, retry_after_secs};
 
 /// Whether an API key is valid and what it may do; 401 when empty, 403 when unknown or revoked,
 /// 429 once the client address (`X-Client-Addr`, set by the bridge) has guessed wrong too often.

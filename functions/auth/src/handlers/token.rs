@@ -6,6 +6,7 @@ use runtime::{Ctx, Json, Meta, State, handler};
 
 use crate::dto::{Message, RefreshInput, TokenPair};
 use crate::error::AuthError;
+use crate::session::{REUSED, Refreshed};
 use crate::{AuthState, events};
 
 /// Resolve an access token to its caller (user and roles); 401 when invalid, expired or revoked.
@@ -17,7 +18,8 @@ pub async fn verify(
     auth.verify_access(&input.access_token).await
 }
 
-/// Swap a token pair for a new one; the old pair (and a reused refresh token) stops working.
+/// Swap a token pair for a new one; the old pair stops working, and replaying a used refresh
+/// token revokes every pair of that sign-in.
 #[handler(subject = "auth.token.refresh", http = "POST /auth/token/refresh")]
 pub async fn refresh(
     ctx: Ctx,
@@ -28,9 +30,18 @@ pub async fn refresh(
     let access = meta.token.ok_or_else(|| {
         AuthError::InvalidToken("the access token is required in the Authorization header".into())
     })?;
-    let (tokens, revoked) = auth.refresh(&access, &input.refresh_token).await?;
-    events::pair_revoked(&ctx, revoked).await;
-    Ok(tokens)
+    match auth.refresh(&access, &input.refresh_token).await? {
+        Refreshed::Pair(tokens, revoked) => {
+            events::pair_revoked(&ctx, revoked).await;
+            Ok(tokens)
+        }
+        Refreshed::Reused(revoked) => {
+            for token_id in revoked {
+                events::pair_revoked(&ctx, token_id).await;
+            }
+            Err(AuthError::InvalidToken(REUSED.into()))
+        }
+    }
 }
 
 /// Sign out: the caller's token pair stops working at once, on every service.

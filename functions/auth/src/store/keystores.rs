@@ -22,6 +22,18 @@ pub struct Keystore {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What became of a refresh attempt.
+#[derive(Debug)]
+pub enum Rotation {
+    /// The old pair is gone and the new one stored in its family.
+    Rotated,
+    /// The refresh token was used before: its whole family is revoked. The revoked pairs'
+    /// primary keys and access-token hashes.
+    Reused(Vec<(String, String)>),
+    /// No live or used pair has these keys (revoked by sign-out, expired, or never issued).
+    Unknown,
+}
+
 impl AuthStore {
     /// Records a new live token pair.
     pub async fn insert_keystore(&self, keystore: &Keystore) -> Result<(), AuthError> {
@@ -54,29 +66,56 @@ impl AuthStore {
         }
     }
 
-    /// Swaps the pair (`old_primary`, `old_secondary`) of `user_id` for `new` in one transaction;
-    /// false when that pair is no longer live, so a reused refresh token fails.
+    /// Swaps the pair (`old_primary`, `old_secondary`) of `new.user_id` for `new`, in the same
+    /// family, in one transaction; a refresh token used before revokes its whole family instead.
     pub async fn rotate_keystore(
         &self,
         old_primary: &str,
         old_secondary: &str,
         new: &Keystore,
-    ) -> Result<bool, AuthError> {
+    ) -> Result<Rotation, AuthError> {
         let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query(
-            "DELETE FROM keystores WHERE user_id = $1 AND primary_key = $2 AND secondary_key = $3",
+        let family: Option<Uuid> = sqlx::query_scalar(
+            "DELETE FROM keystores WHERE user_id = $1 AND primary_key = $2 AND secondary_key = $3 \
+             RETURNING family",
         )
         .bind(new.user_id)
         .bind(old_primary)
         .bind(old_secondary)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(family) = family else {
+            let used: Option<Uuid> =
+                sqlx::query_scalar("SELECT family FROM used_refresh_keys WHERE secondary_key = $1")
+                    .bind(old_secondary)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(family) = used else {
+                return Ok(Rotation::Unknown);
+            };
+            let revoked: Vec<(String, String)> = sqlx::query_as(
+                "DELETE FROM keystores WHERE family = $1 RETURNING primary_key, access_hash",
+            )
+            .bind(family)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(Rotation::Reused(revoked));
+        };
+        sqlx::query(
+            "INSERT INTO used_refresh_keys (secondary_key, family, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(old_secondary)
+        .bind(family)
+        .bind(new.expires_at)
         .execute(&mut *tx)
         .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(false);
-        }
+        sqlx::query("DELETE FROM used_refresh_keys WHERE expires_at < now()")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
-            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, access_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO keystores (id, user_id, primary_key, secondary_key, access_hash, expires_at, family) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(Uuid::new_v4())
         .bind(new.user_id)
@@ -84,10 +123,11 @@ impl AuthStore {
         .bind(&new.secondary_key)
         .bind(&new.access_hash)
         .bind(new.expires_at)
+        .bind(family)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Rotation::Rotated)
     }
 
     /// Deletes the pair whose access token carries `primary_key`; returns its access-token hash,

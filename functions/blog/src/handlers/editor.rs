@@ -1,7 +1,7 @@
 //! EDITOR endpoints: review any blog, publish and unpublish.
 
 use contracts::Caller;
-use runtime::{ApiError, Ctx, Json, State, handler};
+use runtime::{Access, ApiError, Ctx, FromRequestParts, Json, Need, Parts, State, handler};
 
 use crate::cache::BlogCache;
 use crate::dto::{ById, Page, PrivateBlog};
@@ -22,12 +22,30 @@ async fn get(
     Ok(PrivateBlog::from(&blog))
 }
 
-/// What the publish and unpublish handlers share.
+/// What publish and unpublish take from a request: one extractor, so each handler is one move.
 struct Editing {
     ctx: Ctx,
     store: BlogStore,
     cache: BlogCache,
     caller: Caller,
+}
+
+impl FromRequestParts for Editing {
+    const ACCESS: Access = Caller::ACCESS;
+
+    fn needs(out: &mut Vec<Need>) {
+        State::<BlogStore>::needs(out);
+        State::<BlogCache>::needs(out);
+    }
+
+    fn from_request_parts(parts: &Parts) -> Result<Self, ApiError> {
+        Ok(Self {
+            ctx: Ctx::from_request_parts(parts)?,
+            store: State::<BlogStore>::from_request_parts(parts)?.0,
+            cache: State::<BlogCache>::from_request_parts(parts)?.0,
+            caller: Caller::from_request_parts(parts)?,
+        })
+    }
 }
 
 impl Editing {
@@ -41,37 +59,13 @@ impl Editing {
 
 /// Make a submitted blog live; its draft text becomes the public text.
 #[handler(subject = "blog.editor.publish", http = "PUT /blog/editor/publish/id/:id", roles = ["EDITOR"])]
-async fn publish(
-    ctx: Ctx,
-    State(store): State<BlogStore>,
-    State(cache): State<BlogCache>,
-    caller: Caller,
-    Json(input): Json<ById>,
-) -> Result<PrivateBlog, ApiError> {
-    let editing = Editing {
-        ctx,
-        store,
-        cache,
-        caller,
-    };
+async fn publish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlog, ApiError> {
     editing.step(&input.id, Move::Publish, "published").await
 }
 
 /// Take a live blog down; it goes back to its author as a draft.
 #[handler(subject = "blog.editor.unpublish", http = "PUT /blog/editor/unpublish/id/:id", roles = ["EDITOR"])]
-async fn unpublish(
-    ctx: Ctx,
-    State(store): State<BlogStore>,
-    State(cache): State<BlogCache>,
-    caller: Caller,
-    Json(input): Json<ById>,
-) -> Result<PrivateBlog, ApiError> {
-    let editing = Editing {
-        ctx,
-        store,
-        cache,
-        caller,
-    };
+async fn unpublish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlog, ApiError> {
     editing
         .step(&input.id, Move::Unpublish, "unpublished")
         .await
