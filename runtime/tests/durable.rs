@@ -44,9 +44,28 @@ async fn poison(Json(event): Json<String>) -> Result<(), ApiError> {
     Err(ApiError::internal(format!("cannot apply {event}")))
 }
 
+/// Applies every event once, slowly enough for a burst to be in flight when nats-server dies.
+#[handler(subject = "dtest.events.burst", durable = "dtest-burst")]
+async fn burst(State(seen): State<Seen>, Json(event): Json<String>) -> Result<(), ApiError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut applied = seen.applied.lock().expect("lock");
+    if !applied.contains(&event) {
+        applied.push(event);
+    }
+    Ok(())
+}
+
 async fn setup(only: &str) -> (NatsServer, async_nats::Client, Seen, Running) {
     let store = std::env::temp_dir().join(format!("js-durable-{}", nuid::next()));
-    let server = NatsServer::jetstream_on(free_port(), &store);
+    setup_on(free_port(), &store, only).await
+}
+
+async fn setup_on(
+    port: u16,
+    store: &std::path::Path,
+    only: &str,
+) -> (NatsServer, async_nats::Client, Seen, Running) {
+    let server = NatsServer::jetstream_on(port, store);
     let client = async_nats::connect(server.url()).await.expect("connect");
     ensure_stream(
         &client,
@@ -156,4 +175,41 @@ async fn a_poison_event_lands_on_the_dead_letter_subject_with_its_error() {
         durable_stats(&client, "dtest.events.poison").await["redeliveries"],
         1
     );
+}
+
+#[tokio::test]
+async fn no_event_is_lost_when_nats_server_dies_during_a_burst() {
+    let store = std::env::temp_dir().join(format!("js-burst-{}", nuid::next()));
+    let port = free_port();
+    let (mut server, client, seen, _running) = setup_on(port, &store, "dtest.events.burst").await;
+    for n in 0..100 {
+        let id = format!("b-{n}");
+        publish(&client, "dtest.events.burst", &id, &format!("\"{id}\"")).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while seen.applied.lock().expect("lock").len() < 10 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the burst never started"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    let during = seen.applied.lock().expect("lock").len();
+    assert!(
+        during < 100,
+        "the burst was over before the kill ({during})"
+    );
+    let _back = NatsServer::jetstream_on(port, &store);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while seen.applied.lock().expect("lock").len() < 100 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "events lost: {} of 100 applied",
+            seen.applied.lock().expect("lock").len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = std::fs::remove_dir_all(&store);
 }
