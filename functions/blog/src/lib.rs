@@ -30,8 +30,11 @@ pub async fn connected(
     config: runtime::Config,
 ) -> Result<runtime::Service, runtime::Error> {
     let BlogState { store, cache } = BlogState::connect(settings).await?;
+    let local = cache.clone();
     Ok(service()
         .config(config)
+        // Evictions fan out over core NATS: a replica that was away may have missed some.
+        .on_reconnect(move || local.forget_local())
         .state(store)
         .state(cache)
         .authorizer(settings.guard.authorizer()))

@@ -2,7 +2,8 @@
 
 mod deadline;
 pub mod discovery;
-mod endpoint;
+pub(crate) mod endpoint;
+mod reconnect;
 pub mod stats;
 
 use std::any::TypeId;
@@ -53,6 +54,7 @@ pub struct Service {
     state: http::Extensions,
     state_types: HashSet<TypeId>,
     authorizer: Option<MakeAuthorizer>,
+    reconnect_hooks: Vec<reconnect::Hook>,
     handlers: &'static [HandlerDef],
 }
 
@@ -68,6 +70,7 @@ impl Service {
             state: http::Extensions::new(),
             state_types: HashSet::new(),
             authorizer: None,
+            reconnect_hooks: Vec::new(),
             handlers: &HANDLERS,
         }
     }
@@ -105,6 +108,13 @@ impl Service {
         F: FnOnce(async_nats::Client) -> A + Send + 'static,
     {
         self.authorizer = Some(Box::new(move |client| Box::new(make(client))));
+        self
+    }
+
+    /// Runs `hook` when the connection to NATS is lost and again when it is back, so in-process
+    /// caches that fan-out events keep current are emptied before the replica serves again.
+    pub fn on_reconnect(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.reconnect_hooks.push(std::sync::Arc::new(hook));
         self
     }
 
@@ -154,6 +164,16 @@ impl Service {
                 self.config.handler_timeout(),
                 self.config.concurrency,
             ));
+            if let Some(durable) = def.durable {
+                shared.tracker.spawn(crate::durable::consume(
+                    endpoint.clone(),
+                    shared.clone(),
+                    durable,
+                    stop.clone(),
+                ));
+                endpoints.push(endpoint);
+                continue;
+            }
             let subscriber = match def.queue_group() {
                 Some(group) => client.queue_subscribe(def.subject, group.to_owned()).await,
                 None => client.subscribe(def.subject).await,
@@ -179,6 +199,11 @@ impl Service {
             endpoints,
         });
         background.push(serve_discovery(&client, instance.clone()).await?);
+        let mut hooks = self.reconnect_hooks;
+        if let Some(authorizer) = shared.authorizer.clone() {
+            hooks.push(std::sync::Arc::new(move || authorizer.reset()));
+        }
+        background.extend(reconnect::watch(client.clone(), hooks));
         // Subscriptions are asynchronous: a round trip to our own PING proves the server has
         // registered every one of them before `start` returns, so no early request finds no responders.
         let own_ping = format!("$SRV.PING.{}.{id}", instance.identity.name);
