@@ -34,6 +34,11 @@ pub(crate) async fn consume(
         let run = async {
             let consumer = bind(&js, endpoint.def.subject, durable).await?;
             let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+            tracing::info!(
+                durable = durable.name,
+                subject = endpoint.def.subject,
+                "durable consumer bound"
+            );
             while let Some(message) = messages.next().await {
                 match message {
                     Ok(message) => apply(&endpoint, &shared, durable, message).await,

@@ -54,6 +54,27 @@ pub async fn ensure_stream(
         })
 }
 
+/// Ensures `spec`, retrying every 2 s while JetStream is unreachable or refuses (logged), so a
+/// function starts and serves even before its stream can be made.
+pub(crate) async fn keep_ensured(client: async_nats::Client, spec: StreamSpec) {
+    let mut logged = false;
+    loop {
+        match ensure_stream(&client, &spec).await {
+            Ok(_) => {
+                tracing::info!(stream = %spec.name, replicas = spec.replicas, "event stream ready");
+                return;
+            }
+            Err(err) => {
+                if !logged {
+                    tracing::warn!(%err, "event stream not ready yet; retrying every 2 s");
+                    logged = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
+    }
+}
+
 /// Publishers set `Nats-Msg-Id`; the server drops a re-sent event within this window, which may
 /// not outlast the messages themselves.
 fn duplicate_window(max_age: Duration) -> Duration {

@@ -21,6 +21,7 @@ pub use state::BlogState;
 pub fn service() -> runtime::Service {
     runtime::Service::new("blog", env!("CARGO_PKG_VERSION"))
         .description("Blogs: authoring, review, publishing, comments and tags")
+        .stream("BLOG_EVENTS", &["blog.events.>"])
 }
 
 /// The service with its state (store with indexes, cache) and guard attached, ready to `start`

@@ -55,6 +55,7 @@ pub struct Service {
     state_types: HashSet<TypeId>,
     authorizer: Option<MakeAuthorizer>,
     reconnect_hooks: Vec<reconnect::Hook>,
+    streams: Vec<crate::jetstream::StreamSpec>,
     handlers: &'static [HandlerDef],
 }
 
@@ -71,6 +72,7 @@ impl Service {
             state_types: HashSet::new(),
             authorizer: None,
             reconnect_hooks: Vec::new(),
+            streams: Vec::new(),
             handlers: &HANDLERS,
         }
     }
@@ -118,6 +120,21 @@ impl Service {
         self
     }
 
+    /// Owns the JetStream stream `name` capturing `subjects` (the events this function publishes):
+    /// created or brought to the deployment's shape at start (file storage, 7 days, 1 GiB,
+    /// `EVENTS_STREAM_REPLICAS` copies), so durable consumers elsewhere never miss an event.
+    /// Until JetStream answers, it is retried in the background; serving does not wait for it.
+    pub fn stream(mut self, name: &str, subjects: &[&str]) -> Self {
+        self.streams.push(crate::jetstream::StreamSpec {
+            name: name.to_owned(),
+            subjects: subjects.iter().map(|s| (*s).to_owned()).collect(),
+            replicas: 1,
+            max_age: std::time::Duration::from_secs(7 * 24 * 3600),
+            max_bytes: 1 << 30,
+        });
+        self
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
     ///
     /// Logging is the binary's to install (`runtime::init_logging`), before its own start-up work.
@@ -139,6 +156,13 @@ impl Service {
         check_needs(&selected, &self.state_types, self.authorizer.is_some())?;
         let id = nuid::next().to_string();
         let mut background = Vec::new();
+        for mut spec in self.streams {
+            spec.replicas = self.config.events_replicas;
+            background.push(tokio::spawn(crate::jetstream::keep_ensured(
+                client.clone(),
+                spec,
+            )));
+        }
         let authorizer: Option<Arc<dyn Authorize>> = match (
             selected.iter().any(|def| def.access != Access::Public),
             self.authorizer,
