@@ -82,6 +82,20 @@ impl Platform {
         self.api.http.send(Method::GET, &url, "", headers).await
     }
 
+    /// Waits until `name`'s log holds a line containing `text`; panics after 15 s with the log.
+    async fn wait_for_log(&self, name: &str, text: &str) {
+        let path = self.logs.join(format!("{name}.log"));
+        for _ in 0..150 {
+            let log = std::fs::read_to_string(&path).unwrap_or_default();
+            if log.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        panic!("{name} never logged '{text}':\n{log}");
+    }
+
     /// Lines of the functions' logs that report a NATS permission violation.
     fn violations_in_function_logs(&self) -> Vec<String> {
         let mut found = Vec::new();
@@ -190,6 +204,13 @@ async fn signup_to_published_blog_with_every_component_on_its_own_nats_user() {
         .await;
     assert_eq!(public["text"], "Each signs in as itself.");
     assert_eq!(public["author"]["name"], "Ada");
+    // Each function made its event stream on its own credentials, and blog's durable consumer of
+    // auth's user events bound to auth's stream.
+    platform.wait_for_log("auth", "event stream ready").await;
+    platform.wait_for_log("blog", "event stream ready").await;
+    platform
+        .wait_for_log("blog", "durable consumer bound")
+        .await;
 
     // Let late server errors arrive, then: no component was refused anything on the way.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -86,7 +86,16 @@ pub fn permissions(user: User, handlers: &[HandlerDef]) -> Permissions {
             p.responds = true;
             let own: Vec<_> = handlers.iter().filter(|d| owner(d) == Some(user)).collect();
             for def in &own {
-                sub(&mut p, def.subject);
+                match def.durable {
+                    // Read through a JetStream consumer, found by subject; failures park on its DLQ.
+                    Some(durable) => {
+                        publ(&mut p, "$JS.API.STREAM.NAMES");
+                        publ(&mut p, &durable.dead_letter_subject());
+                    }
+                    None => {
+                        sub(&mut p, def.subject);
+                    }
+                }
             }
             if own.iter().any(|d| d.access != Access::Public) {
                 // The guard resolves bearer tokens and hears about revoked ones.
@@ -158,6 +167,7 @@ pub fn jetstream(user: User) -> Vec<String> {
     ];
     for stream in consumed {
         subjects.extend([
+            format!("$JS.API.STREAM.INFO.{stream}"),
             format!("$JS.API.CONSUMER.CREATE.{stream}"),
             format!("$JS.API.CONSUMER.CREATE.{stream}.>"),
             format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.*"),

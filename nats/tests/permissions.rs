@@ -39,12 +39,22 @@ fn every_handler_belongs_to_a_function_that_may_serve_it() {
             panic!("{} ({}) is in no function crate", def.subject, def.location)
         });
         let own = permissions(user, runtime::handlers());
-        assert!(
-            own.subscribe.contains(def.subject),
-            "{} may not serve {}",
-            user.name,
-            def.subject
-        );
+        match def.durable {
+            // A durable handler pulls from its consumer and parks failures on its dead-letter subject.
+            Some(durable) => assert!(
+                own.publish.contains("$JS.API.STREAM.NAMES")
+                    && own.publish.contains(&durable.dead_letter_subject()),
+                "{} may not consume {} durably",
+                user.name,
+                def.subject
+            ),
+            None => assert!(
+                own.subscribe.contains(def.subject),
+                "{} may not serve {}",
+                user.name,
+                def.subject
+            ),
+        }
         assert!(own.responds, "{} may not answer {}", user.name, def.subject);
         if def.subject.contains(".events.") {
             continue; // events fan out to every interested user; only requests have one owner

@@ -20,6 +20,10 @@ pub trait Authorize: Send + Sync + 'static {
         Box::pin(async { Ok(None) })
     }
 
+    /// Forgets every cached caller: the connection to NATS was lost, so revocations may have
+    /// been missed. Called before the replica serves again.
+    fn reset(&self) {}
+
     /// The caller of a request to `def` (`None` when the handler allows anonymous callers and
     /// none was presented), or why it may not proceed (401/403/503).
     fn authorize<'a>(

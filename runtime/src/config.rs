@@ -22,6 +22,9 @@ pub struct Config {
     /// Seconds to finish in-flight requests after SIGTERM.
     #[arg(long, env = "DRAIN_GRACE_SECS", default_value_t = 30)]
     pub drain_grace_secs: u64,
+    /// Copies of each event stream this function owns: 1 on one server, 3 in a NATS cluster.
+    #[arg(long, env = "EVENTS_STREAM_REPLICAS", default_value_t = 1)]
+    pub events_replicas: usize,
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -47,6 +50,7 @@ impl Default for Config {
             timeout_ms: 10_000,
             concurrency: 256,
             drain_grace_secs: 30,
+            events_replicas: 1,
             log_format: LogFormat::Text,
             check: false,
         }

@@ -22,9 +22,11 @@ mod config;
 mod connect;
 mod ctx;
 mod drain;
+mod durable;
 mod error;
 mod excerpt;
 mod extract;
+pub mod jetstream;
 mod logging;
 mod registry;
 mod reply;
@@ -40,7 +42,7 @@ pub use drain::shutdown_signal;
 pub use error::{ApiError, Error};
 pub use extract::{FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
 pub use logging::init as init_logging;
-pub use registry::{Access, HandlerDef, QueueGroup, handlers};
+pub use registry::{Access, Durable, HandlerDef, QueueGroup, handlers};
 pub use reply::{decode, request, request_message};
 pub use request::Meta;
 /// Registers an `async fn` as an endpoint of every [`Service`] in the binary.
@@ -48,7 +50,8 @@ pub use request::Meta;
 /// Options: `subject` (required), `http = "METHOD /path/:param"` (the bridge's route),
 /// `roles = [..]` (a caller needs one; ADMIN passes every check), `queue_group = ".."` or
 /// `no_queue_group` (every replica hears every message), `timeout_ms` (504 past it) and
-/// `concurrency` (503 at once past it). The doc comment is published as endpoint metadata.
+/// `concurrency` (503 at once past it), `durable = "name"` with `max_deliver = n` (consume the
+/// subject's JetStream stream: ack after success, retries with back-off, then `dlq.<name>`). The doc comment is published as endpoint metadata.
 ///
 /// ```
 /// use runtime::{ApiError, Ctx, handler};

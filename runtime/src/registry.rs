@@ -68,6 +68,33 @@ pub enum QueueGroup {
     None,
 }
 
+/// A durable JetStream consumer a handler reads its events through (`durable = ".."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durable {
+    /// Consumer name, shared by every replica so each event is applied once per service.
+    pub name: &'static str,
+    /// Deliveries before the event moves to `dlq.<name>`; 0 takes the default (5).
+    pub max_deliver: u32,
+}
+
+impl Durable {
+    /// Deliveries when the attribute names none.
+    pub const DEFAULT_MAX_DELIVER: u32 = 5;
+
+    /// Deliveries before giving up on an event.
+    pub fn max_deliver(&self) -> u32 {
+        match self.max_deliver {
+            0 => Self::DEFAULT_MAX_DELIVER,
+            n => n,
+        }
+    }
+
+    /// Where an event goes with its error after its last delivery failed.
+    pub fn dead_letter_subject(&self) -> String {
+        format!("dlq.{}", self.name)
+    }
+}
+
 /// The type-erased entry point the attribute generates around a handler.
 pub type CallFn = fn(Parts, Bytes) -> BoxFuture<'static, Result<Bytes, ApiError>>;
 
@@ -97,6 +124,9 @@ pub struct HandlerDef {
     pub location: &'static str,
     /// The state types the handler's arguments read, checked when the service starts.
     pub needs: NeedsFn,
+    /// Consume the subject from its JetStream stream through this durable consumer instead of a
+    /// core subscription, so no event is missed while the replica is away.
+    pub durable: Option<Durable>,
     /// The generated entry point.
     pub call: CallFn,
 }
@@ -203,6 +233,7 @@ mod tests {
             description: "",
             location,
             needs: |_| {},
+            durable: None,
             call,
         }
     }

@@ -36,6 +36,19 @@ impl TryFrom<SignupInput> for NewUser {
     }
 }
 
+/// Body of `PUT /auth/profile`: the fields to change; an absent field keeps its value and an
+/// empty `profilePicUrl` removes the picture.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileUpdateInput {
+    /// New display name, 1 to 200 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New profile picture URL, or `""` to remove it.
+    #[serde(default)]
+    pub profile_pic_url: Option<String>,
+}
+
 /// Body of `POST /auth/signin/basic`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SigninInput {

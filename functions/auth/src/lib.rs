@@ -27,6 +27,7 @@ pub use state::AuthState;
 pub fn service() -> runtime::Service {
     runtime::Service::new("auth", env!("CARGO_PKG_VERSION"))
         .description("Users, token pairs, profiles, roles and API keys")
+        .stream("AUTH_EVENTS", &["auth.events.>"])
 }
 
 /// The service with its state (migrated, seeded) and guard attached, ready to `start` or `run`.

@@ -71,3 +71,63 @@ async fn unknown_or_malformed_user_ids_are_404_and_400() {
     }
     auth.shutdown().await;
 }
+
+#[tokio::test]
+async fn users_change_their_own_name_and_picture_with_the_signup_rules() {
+    let auth = Auth::start().await;
+    let reply = auth.signup("pat@example.com").await;
+    let token = access(&reply);
+    assert_error(
+        auth.call("auth.profile.update", json!({"name": "Nope"}))
+            .await,
+        401,
+        "bearer token",
+    );
+    assert_error(
+        auth.call_as(&token, "auth.profile.update", json!({})).await,
+        400,
+        "nothing to update",
+    );
+    assert_error(
+        auth.call_as(&token, "auth.profile.update", json!({"name": "  "}))
+            .await,
+        400,
+        "name must be",
+    );
+    assert_error(
+        auth.call_as(
+            &token,
+            "auth.profile.update",
+            json!({"profilePicUrl": "ftp://x"}),
+        )
+        .await,
+        400,
+        "profilePicUrl",
+    );
+    let id = reply["user"]["id"].clone();
+    let unchanged = json!({"id": id, "name": "Ann Author", "profilePicUrl": null});
+    assert_eq!(
+        auth.call("auth.profile.get", json!({"id": id}))
+            .await
+            .unwrap(),
+        unchanged
+    );
+    let pic = "https://example.com/pat.png";
+    let updated = auth
+        .call_as(
+            &token,
+            "auth.profile.update",
+            json!({"name": " Pat Renamed ", "profilePicUrl": pic}),
+        )
+        .await
+        .expect("profile update");
+    assert_eq!(updated["name"], "Pat Renamed");
+    assert_eq!(updated["profilePicUrl"], pic);
+    let cleared = auth
+        .call_as(&token, "auth.profile.update", json!({"profilePicUrl": ""}))
+        .await
+        .expect("picture removed");
+    assert_eq!(cleared["name"], "Pat Renamed");
+    assert_eq!(cleared["profilePicUrl"], json!(null));
+    auth.shutdown().await;
+}

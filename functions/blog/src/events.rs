@@ -27,8 +27,10 @@ pub async fn blog_changed(
     ctx.publish(blog::CHANGED, &event).await
 }
 
-/// Keep author names on blogs current when a user renames themselves.
-#[handler(subject = "auth.events.user.updated", queue_group = "blog-events")]
+/// Keep author names on blogs current when a user renames themselves; durable, so a rename
+/// published while every replica was away is applied when one returns. Setting the same name
+/// twice changes nothing, so a redelivered event is harmless.
+#[handler(subject = "auth.events.user.updated", durable = "blog-authors")]
 async fn user_updated(
     ctx: Ctx,
     State(store): State<BlogStore>,

@@ -21,6 +21,7 @@ pub use state::BlogState;
 pub fn service() -> runtime::Service {
     runtime::Service::new("blog", env!("CARGO_PKG_VERSION"))
         .description("Blogs: authoring, review, publishing, comments and tags")
+        .stream("BLOG_EVENTS", &["blog.events.>"])
 }
 
 /// The service with its state (store with indexes, cache) and guard attached, ready to `start`
@@ -30,8 +31,11 @@ pub async fn connected(
     config: runtime::Config,
 ) -> Result<runtime::Service, runtime::Error> {
     let BlogState { store, cache } = BlogState::connect(settings).await?;
+    let local = cache.clone();
     Ok(service()
         .config(config)
+        // Evictions fan out over core NATS: a replica that was away may have missed some.
+        .on_reconnect(move || local.forget_local())
         .state(store)
         .state(cache)
         .authorizer(settings.guard.authorizer()))

@@ -192,20 +192,38 @@ async fn author_rename_event_updates_their_blogs() {
         .await
         .expect("warm cache");
 
+    runtime::jetstream::ensure_stream(
+        &world.client,
+        &runtime::jetstream::StreamSpec {
+            name: "AUTH_EVENTS".to_owned(),
+            subjects: vec!["auth.events.>".to_owned()],
+            replicas: 1,
+            max_age: std::time::Duration::from_secs(3600),
+            max_bytes: -1,
+        },
+    )
+    .await
+    .expect("stream");
+
     let event =
         json!({"userId": "u-author", "name": "Renamed Author", "profilePicUrl": "https://p/x.png"});
-    let _ = runtime::request(
-        &world.client,
-        "auth.events.user.updated",
-        Default::default(),
-        event.to_string().into(),
-        std::time::Duration::from_secs(5),
-    )
-    .await;
-    let blog = world
-        .call(None, "blog.get.id", json!({"id": id}))
+    async_nats::jetstream::new(world.client.clone())
+        .publish("auth.events.user.updated", event.to_string().into())
         .await
-        .expect("read");
+        .expect("publish")
+        .await
+        .expect("stored");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let blog = loop {
+        let blog = world
+            .call(None, "blog.get.id", json!({"id": id}))
+            .await
+            .expect("read");
+        if blog["author"]["name"] == "Renamed Author" || std::time::Instant::now() > deadline {
+            break blog;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
 
     assert_eq!(blog["author"]["name"], "Renamed Author");
     assert_eq!(blog["author"]["profilePicUrl"], "https://p/x.png");

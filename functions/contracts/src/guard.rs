@@ -243,6 +243,11 @@ fn evict(cache: &Cache<String, Arc<Caller>>, epoch: &AtomicU64, event: TokenRevo
 }
 
 impl Authorize for Guard {
+    fn reset(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.cache.invalidate_all();
+    }
+
     fn start(&self) -> BoxFuture<'_, Result<Option<tokio::task::JoinHandle<()>>, runtime::Error>> {
         Box::pin(async move {
             if let Err(why) = self.check.as_ref() {

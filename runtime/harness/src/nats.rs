@@ -12,6 +12,7 @@ pub struct NatsServer {
     process: Process,
     port: u16,
     secrets: Option<PathBuf>,
+    scratch: Option<PathBuf>,
 }
 
 /// The users of the shipped `nats/permissions.conf`, with the client name each connects as.
@@ -30,11 +31,31 @@ impl NatsServer {
 
     /// Starts on a given port, e.g. to bring a stopped server back where clients expect it.
     pub fn start_on(port: u16) -> Self {
+        Self::open_on(port, &[])
+    }
+
+    /// An open server with JetStream on a fresh store directory, removed on drop.
+    pub fn jetstream() -> Self {
+        let dir = std::env::temp_dir().join(format!("nats-js-{}", nuid::next()));
+        let mut server = Self::jetstream_on(free_port(), &dir);
+        server.scratch = Some(dir);
+        server
+    }
+
+    /// An open server with JetStream on file storage in `store_dir`: start it again on the same
+    /// port and directory to restart it with its streams and consumers intact.
+    pub fn jetstream_on(port: u16, store_dir: &std::path::Path) -> Self {
+        let store = store_dir.display().to_string();
+        Self::open_on(port, &["-js", "-sd", &store])
+    }
+
+    fn open_on(port: u16, extra: &[&str]) -> Self {
         let bin = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
         let process = Process::spawn(
             "nats-server",
             Command::new(&bin)
                 .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
@@ -43,6 +64,7 @@ impl NatsServer {
             process,
             port,
             secrets: None,
+            scratch: None,
         }
     }
 
@@ -110,6 +132,7 @@ impl NatsServer {
             process,
             port,
             secrets: Some(dir),
+            scratch: None,
         }
     }
 
@@ -173,7 +196,7 @@ impl NatsServer {
 
 impl Drop for NatsServer {
     fn drop(&mut self) {
-        if let Some(dir) = &self.secrets {
+        for dir in self.secrets.iter().chain(&self.scratch) {
             let _ = std::fs::remove_dir_all(dir);
         }
     }

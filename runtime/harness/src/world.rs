@@ -30,9 +30,10 @@ pub struct World {
 }
 
 impl World {
-    /// A fresh open nats-server on a free port and a client on it.
+    /// A fresh open nats-server (with JetStream, for durable handlers) on a free port and a
+    /// client on it.
     pub async fn start() -> Self {
-        let nats = NatsServer::start();
+        let nats = NatsServer::jetstream();
         let client = async_nats::connect(nats.url())
             .await
             .expect("connect to the private nats-server");

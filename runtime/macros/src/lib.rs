@@ -10,7 +10,7 @@ use syn::{FnArg, ItemFn, LitInt, LitStr, parse_macro_input};
 ///
 /// `subject = "blog.author.create"` (required), `http = "POST /blog/author"`,
 /// `roles = ["AUTHOR"]`, `queue_group = "name"` or `no_queue_group`, `timeout_ms = 5000`,
-/// `concurrency = 64`. Every argument but the last implements `runtime::FromRequestParts`
+/// `concurrency = 64`, `durable = "consumer"` with `max_deliver = 5`. Every argument but the last implements `runtime::FromRequestParts`
 /// (`Ctx`, `Meta`, `State<T>`, a caller); the last implements `runtime::FromRequest`, which
 /// `Json<T>` adds for the JSON input.
 #[proc_macro_attribute]
@@ -34,6 +34,8 @@ struct Args {
     no_queue_group: bool,
     timeout_ms: u64,
     concurrency: usize,
+    durable: Option<String>,
+    max_deliver: u32,
 }
 
 impl Args {
@@ -59,9 +61,14 @@ impl Args {
             self.timeout_ms = meta.value()?.parse::<LitInt>()?.base10_parse()?;
         } else if meta.path.is_ident("concurrency") {
             self.concurrency = meta.value()?.parse::<LitInt>()?.base10_parse()?;
+        } else if meta.path.is_ident("durable") {
+            let lit: LitStr = meta.value()?.parse()?;
+            self.durable = Some(lit.value());
+        } else if meta.path.is_ident("max_deliver") {
+            self.max_deliver = meta.value()?.parse::<LitInt>()?.base10_parse()?;
         } else {
             return Err(meta.error(
-                "unknown handler option; expected subject, http, roles, queue_group, no_queue_group, timeout_ms or concurrency",
+                "unknown handler option; expected subject, http, roles, queue_group, no_queue_group, timeout_ms, concurrency, durable or max_deliver",
             ));
         }
         Ok(())
@@ -97,6 +104,12 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
         return Err(syn::Error::new_spanned(
             function.sig.fn_token,
             "a handler must be an async fn",
+        ));
+    }
+    if args.max_deliver != 0 && args.durable.is_none() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "max_deliver needs durable = \"consumer\"",
         ));
     }
     if args.no_queue_group && args.queue_group.is_some() {
@@ -163,6 +176,14 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
     let timeout_ms = args.timeout_ms;
     let concurrency = args.concurrency;
     let description = doc_text(&function);
+    let max_deliver = args.max_deliver;
+    let durable = match &args.durable {
+        Some(durable) => quote!(::core::option::Option::Some(::runtime::Durable {
+            name: #durable,
+            max_deliver: #max_deliver,
+        })),
+        None => quote!(::core::option::Option::None),
+    };
 
     Ok(quote! {
         #function
@@ -205,6 +226,7 @@ fn expand(args: Args, function: ItemFn) -> syn::Result<proc_macro2::TokenStream>
             description: #description,
             location: ::core::concat!(::core::file!(), ":", ::core::line!()),
             needs: #needs_fn,
+            durable: #durable,
             call: #call_fn,
         };
     })

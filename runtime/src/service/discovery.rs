@@ -120,4 +120,20 @@ pub struct EndpointStats {
     /// Same metadata as in INFO, so STATS is self-describing.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// ADR-32 free-form data: a durable handler's consumer lag and redeliveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DurableStats>,
+}
+
+/// How far a durable handler's consumer is behind, and how often events came again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurableStats {
+    /// Consumer name.
+    pub durable: String,
+    /// Events in the stream not yet delivered to it, as of the last delivery.
+    pub pending: u64,
+    /// Deliveries that were not the first of their event.
+    pub redeliveries: u64,
+    /// Events moved to the dead-letter subject.
+    pub dead_lettered: u64,
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::{Message, PublishErrorKind, Subscriber};
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::deadline;
-use super::discovery::{EndpointInfo, EndpointStats};
+use super::discovery::{DurableStats, EndpointInfo, EndpointStats};
 use super::idempotency::{self, Begin};
 use super::stats::Stats;
 use crate::authorize::Authorize;
@@ -43,6 +44,8 @@ pub(crate) struct Endpoint {
     pub name: String,
     pub metadata: BTreeMap<String, String>,
     pub stats: Stats,
+    /// Consumer counters, for a durable handler.
+    pub durable: DurableCounters,
     limit: Arc<Semaphore>,
     timeout: Duration,
 }
@@ -66,9 +69,15 @@ impl Endpoint {
             name: def.endpoint_name(),
             metadata: metadata_of(def),
             stats: Stats::default(),
+            durable: DurableCounters::default(),
             limit: Arc::new(Semaphore::new(concurrency)),
             timeout,
         }
+    }
+
+    /// How long one call may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn info(&self) -> EndpointInfo {
@@ -92,8 +101,22 @@ impl Endpoint {
             processing_time: snapshot.processing_nanos,
             last_error: snapshot.last_error,
             metadata: self.metadata.clone(),
+            data: self.def.durable.map(|durable| DurableStats {
+                durable: durable.name.to_owned(),
+                pending: self.durable.pending.load(Ordering::Relaxed),
+                redeliveries: self.durable.redeliveries.load(Ordering::Relaxed),
+                dead_lettered: self.durable.dead_lettered.load(Ordering::Relaxed),
+            }),
         }
     }
+}
+
+/// What a durable handler's consumer reports in STATS.
+#[derive(Default)]
+pub(crate) struct DurableCounters {
+    pub pending: AtomicU64,
+    pub redeliveries: AtomicU64,
+    pub dead_lettered: AtomicU64,
 }
 
 fn metadata_of(def: &HandlerDef) -> BTreeMap<String, String> {
@@ -272,7 +295,7 @@ fn idempotent(
     idempotency::Request::read(message.headers.as_ref(), def.subject, &message.payload)
 }
 
-async fn call(
+pub(crate) async fn call(
     def: &'static HandlerDef,
     shared: &Shared,
     meta: Meta,

@@ -2,8 +2,9 @@
 
 mod deadline;
 pub mod discovery;
-mod endpoint;
+pub(crate) mod endpoint;
 mod idempotency;
+mod reconnect;
 pub mod stats;
 
 use std::any::TypeId;
@@ -54,6 +55,8 @@ pub struct Service {
     state: http::Extensions,
     state_types: HashSet<TypeId>,
     authorizer: Option<MakeAuthorizer>,
+    reconnect_hooks: Vec<reconnect::Hook>,
+    streams: Vec<crate::jetstream::StreamSpec>,
     handlers: &'static [HandlerDef],
 }
 
@@ -69,6 +72,8 @@ impl Service {
             state: http::Extensions::new(),
             state_types: HashSet::new(),
             authorizer: None,
+            reconnect_hooks: Vec::new(),
+            streams: Vec::new(),
             handlers: &HANDLERS,
         }
     }
@@ -109,6 +114,28 @@ impl Service {
         self
     }
 
+    /// Runs `hook` when the connection to NATS is lost and again when it is back, so in-process
+    /// caches that fan-out events keep current are emptied before the replica serves again.
+    pub fn on_reconnect(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.reconnect_hooks.push(std::sync::Arc::new(hook));
+        self
+    }
+
+    /// Owns the JetStream stream `name` capturing `subjects` (the events this function publishes):
+    /// created or brought to the deployment's shape at start (file storage, 7 days, 1 GiB,
+    /// `EVENTS_STREAM_REPLICAS` copies), so durable consumers elsewhere never miss an event.
+    /// Until JetStream answers, it is retried in the background; serving does not wait for it.
+    pub fn stream(mut self, name: &str, subjects: &[&str]) -> Self {
+        self.streams.push(crate::jetstream::StreamSpec {
+            name: name.to_owned(),
+            subjects: subjects.iter().map(|s| (*s).to_owned()).collect(),
+            replicas: 1,
+            max_age: std::time::Duration::from_secs(7 * 24 * 3600),
+            max_bytes: 1 << 30,
+        });
+        self
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
     ///
     /// Logging is the binary's to install (`runtime::init_logging`), before its own start-up work.
@@ -130,6 +157,13 @@ impl Service {
         check_needs(&selected, &self.state_types, self.authorizer.is_some())?;
         let id = nuid::next().to_string();
         let mut background = Vec::new();
+        for mut spec in self.streams {
+            spec.replicas = self.config.events_replicas;
+            background.push(tokio::spawn(crate::jetstream::keep_ensured(
+                client.clone(),
+                spec,
+            )));
+        }
         let authorizer: Option<Arc<dyn Authorize>> = match (
             selected.iter().any(|def| def.access != Access::Public),
             self.authorizer,
@@ -156,6 +190,16 @@ impl Service {
                 self.config.handler_timeout(),
                 self.config.concurrency,
             ));
+            if let Some(durable) = def.durable {
+                shared.tracker.spawn(crate::durable::consume(
+                    endpoint.clone(),
+                    shared.clone(),
+                    durable,
+                    stop.clone(),
+                ));
+                endpoints.push(endpoint);
+                continue;
+            }
             let subscriber = match def.queue_group() {
                 Some(group) => client.queue_subscribe(def.subject, group.to_owned()).await,
                 None => client.subscribe(def.subject).await,
@@ -181,6 +225,11 @@ impl Service {
             endpoints,
         });
         background.push(serve_discovery(&client, instance.clone()).await?);
+        let mut hooks = self.reconnect_hooks;
+        if let Some(authorizer) = shared.authorizer.clone() {
+            hooks.push(std::sync::Arc::new(move || authorizer.reset()));
+        }
+        background.extend(reconnect::watch(client.clone(), hooks));
         // Subscriptions are asynchronous: a round trip to our own PING proves the server has
         // registered every one of them before `start` returns, so no early request finds no responders.
         let own_ping = format!("$SRV.PING.{}.{id}", instance.identity.name);

@@ -95,6 +95,31 @@ impl AuthStore {
         self.user_by_id(id).await
     }
 
+    /// Changes a user's name and/or picture (`Some(None)` removes it); `None` when there is no
+    /// such user.
+    pub async fn update_profile(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+        picture: Option<Option<&str>>,
+    ) -> Result<Option<User>, AuthError> {
+        let updated = sqlx::query(
+            "UPDATE users SET name = COALESCE($2, name), \
+             profile_pic_url = CASE WHEN $3 THEN $4 ELSE profile_pic_url END, updated_at = now() \
+             WHERE id = $1 AND status",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(picture.is_some())
+        .bind(picture.flatten())
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.user_by_id(id).await
+    }
+
     /// Creates the seed admin when `password_hash` is given and the email is free, and makes sure
     /// the account holds ADMIN.
     pub async fn ensure_admin(

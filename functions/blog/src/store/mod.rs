@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Collection, IndexModel};
 use serde::de::DeserializeOwned;
 
@@ -22,6 +22,15 @@ pub struct BlogStore {
     comments: Collection<Comment>,
 }
 
+/// Majority and journal, waiting at most 5 s so a lost majority is a quick error, not a hang.
+fn durable_writes() -> WriteConcern {
+    WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .journal(true)
+        .w_timeout(Duration::from_secs(5))
+        .build()
+}
+
 impl BlogStore {
     /// Connects with short timeouts so a MongoDB outage is a quick 503, not a hang.
     pub async fn connect(url: &str, database: &str) -> Result<Self, BlogError> {
@@ -29,6 +38,11 @@ impl BlogStore {
         options.server_selection_timeout = Some(Duration::from_secs(2));
         options.connect_timeout = Some(Duration::from_secs(2));
         options.app_name = Some("blog".into());
+        // An acknowledged write survives the loss of the primary and a crash: on a majority of the
+        // replica set and in its journal. The URL's own `w`, `journal`, `wtimeoutMS` win.
+        if options.write_concern.is_none() {
+            options.write_concern = Some(durable_writes());
+        }
         let db = mongodb::Client::with_options(options)?.database(database);
         Ok(Self {
             blogs: db.collection("blogs"),
