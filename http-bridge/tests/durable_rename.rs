@@ -7,31 +7,20 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::platform::{Api, functions_env};
+use common::platform::functions_env;
 use common::{KEY, Setup};
-use harness::{Process, binary};
 use http::Method;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_rename_while_blog_is_down_reaches_every_blog_once_blog_returns() {
     let setup = Setup::start(|_| {}).await;
-    let [(auth_name, auth_env), (blog_name, blog_env)] = functions_env(KEY);
-    let spawn = |name: &str, env: &[(&str, String)]| {
-        Process::spawn(
-            name,
-            setup.world.command(binary(name)).envs(env.iter().cloned()),
-        )
-    };
-    let _auth = spawn(auth_name, &auth_env);
-    let mut blog = spawn(blog_name, &blog_env);
-    setup.wait_for_route("/blog/editor/publish/id/:id").await;
+    let [(auth, auth_env), (blog_name, blog_env)] = functions_env(KEY);
+    let _auth = setup.function(auth, auth, &auth_env);
+    let mut blog = setup.function(blog_name, blog_name, &blog_env);
+    setup.wait_for_functions().await;
     setup.wait_for_route("/auth/profile").await;
-    let api = Api {
-        http: setup.http.clone(),
-        bridge: setup.addr(),
-        key: KEY,
-    };
+    let api = setup.api();
     let (_, token) = api
         .new_author("ada@example.com", "secret-pass", "Ada")
         .await;
@@ -53,7 +42,7 @@ async fn a_rename_while_blog_is_down_reaches_every_blog_once_blog_returns() {
         .await;
     assert_eq!(renamed["name"], "Ada Lovelace");
     // A blog started only now never saw the event go out: it has to come from the stream.
-    let _blog = spawn(blog_name, &blog_env);
+    let _blog = setup.function(blog_name, blog_name, &blog_env);
 
     let mut back = None;
     let deadline = Instant::now() + Duration::from_secs(60);

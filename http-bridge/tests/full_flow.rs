@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::platform::{Api, functions_env};
+use common::platform::functions_env;
 use common::{KEY, Setup};
-use harness::{Process, binary};
+use harness::Process;
 use http::{Method, StatusCode};
 use serde_json::json;
 
@@ -15,16 +15,11 @@ use serde_json::json;
 async fn signup_to_published_blog_over_http() {
     let setup = Setup::start(|_| {}).await;
     let _functions: Vec<Process> = functions_env(KEY)
-        .into_iter()
-        .map(|(name, env)| Process::spawn(name, setup.world.command(binary(name)).envs(env)))
+        .iter()
+        .map(|(name, env)| setup.function(name, name, env))
         .collect();
-    setup.wait_for_route("/blog/editor/publish/id/:id").await;
-    setup.wait_for_route("/auth/signup/basic").await;
-    let api = Api {
-        http: setup.http.clone(),
-        bridge: setup.addr(),
-        key: KEY,
-    };
+    setup.wait_for_functions().await;
+    let api = setup.api();
 
     let (_, token) = api
         .new_author("ada@example.com", "secret-pass", "Ada")

@@ -11,7 +11,7 @@ mod common;
 
 use common::platform::{ADMIN_EMAIL, ADMIN_PASSWORD, Api, access, functions_env};
 use common::{KEY, Setup};
-use harness::{Process, binary};
+use harness::Process;
 use http::{Method, StatusCode};
 use serde_json::json;
 
@@ -24,24 +24,13 @@ const LOAD_CLIENTS: usize = 8;
 async fn the_next_request_after_signout_is_refused_on_every_replica_and_path() {
     let setup = Setup::start(|_| {}).await;
     let _functions: Vec<Process> = functions_env(KEY)
-        .into_iter()
+        .iter()
         .flat_map(|(name, env)| {
-            let command = |replica: usize| {
-                Process::spawn(
-                    &format!("{name}-{replica}"),
-                    setup.world.command(binary(name)).envs(env.clone()),
-                )
-            };
-            [command(1), command(2)]
+            [1, 2].map(|replica| setup.function(&format!("{name}-{replica}"), name, env))
         })
         .collect();
-    setup.wait_for_route("/blog/author/drafts").await;
-    setup.wait_for_route("/auth/signin/basic").await;
-    let api = Api {
-        http: setup.http.clone(),
-        bridge: setup.addr(),
-        key: KEY,
-    };
+    setup.wait_for_functions().await;
+    let api = setup.api();
     let (_, _) = api
         .new_author("rev@example.com", "secret-pass", "Rev")
         .await;
@@ -51,13 +40,8 @@ async fn the_next_request_after_signout_is_refused_on_every_replica_and_path() {
         .await;
     let load: Vec<_> = (0..LOAD_CLIENTS)
         .map(|_| {
-            let (http, bridge, token) = (setup.http.clone(), setup.addr(), busy_token.clone());
+            let (api, token) = (setup.api(), busy_token.clone());
             tokio::spawn(async move {
-                let api = Api {
-                    http,
-                    bridge,
-                    key: KEY,
-                };
                 loop {
                     api.ok(
                         Method::GET,
@@ -142,16 +126,12 @@ async fn the_next_request_after_signout_is_refused_on_every_replica_and_path() {
 async fn a_revoked_api_key_is_refused_by_the_bridge_on_the_next_request() {
     let setup = Setup::start(|config| config.apikey_cache_secs = 300).await;
     let _functions: Vec<Process> = functions_env(KEY)
-        .into_iter()
+        .iter()
         .filter(|(name, _)| *name == "auth")
-        .map(|(name, env)| Process::spawn(name, setup.world.command(binary(name)).envs(env)))
+        .map(|(name, env)| setup.function(name, name, env))
         .collect();
     setup.wait_for_route("/auth/admin/apikey/id/:id").await;
-    let admin = Api {
-        http: setup.http.clone(),
-        bridge: setup.addr(),
-        key: KEY,
-    };
+    let admin = setup.api();
     let admin_token = access(
         &admin
             .ok(
@@ -171,9 +151,8 @@ async fn a_revoked_api_key_is_refused_by_the_bridge_on_the_next_request() {
         )
         .await;
     let holder = Api {
-        http: setup.http.clone(),
-        bridge: setup.addr(),
         key: String::leak(created["key"].as_str().expect("key").to_owned()),
+        ..setup.api()
     };
     // Verified once, the bridge trusts the key for its cache time (300 s here).
     holder

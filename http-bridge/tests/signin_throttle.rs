@@ -7,7 +7,7 @@ mod common;
 
 use common::platform::{ADMIN_EMAIL, functions_env};
 use common::{KEY, Setup};
-use harness::{Process, binary};
+use harness::Process;
 use http::{Method, StatusCode};
 use serde_json::json;
 
@@ -20,7 +20,7 @@ async fn wrong_passwords_over_http_earn_429_by_client_address() {
         .map(|(name, mut env)| {
             env.push(("SIGNIN_ADDR_LIMIT", "3".into()));
             env.push(("SIGNIN_WINDOW_SECS", "60".into()));
-            Process::spawn(name, setup.world.command(binary(name)).envs(env))
+            setup.function(name, name, &env)
         })
         .collect();
     setup.wait_for_route("/auth/signin/basic").await;

@@ -123,3 +123,30 @@ pub fn access(data: &Value) -> String {
         .expect("access token")
         .to_owned()
 }
+
+impl super::Setup {
+    /// The function binary `name` with `env` on this setup's NATS, named `label` in panics.
+    pub fn function(&self, label: &str, name: &str, env: &[(&str, String)]) -> harness::Process {
+        harness::Process::spawn(
+            label,
+            self.world
+                .command(harness::binary(name))
+                .envs(env.iter().cloned()),
+        )
+    }
+
+    /// The REST API through this setup's bridge, holding the key the auth binary seeds.
+    pub fn api(&self) -> Api {
+        Api {
+            http: self.http.clone(),
+            bridge: self.addr(),
+            key: super::KEY,
+        }
+    }
+
+    /// Waits until the bridge routes to both functions (the paths every flow starts with).
+    pub async fn wait_for_functions(&self) {
+        self.wait_for_route("/blog/editor/publish/id/:id").await;
+        self.wait_for_route("/auth/signup/basic").await;
+    }
+}

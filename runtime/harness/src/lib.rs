@@ -2,6 +2,7 @@
 //!
 //! A server the harness cannot start or reach is a loud panic, never a silent skip.
 
+pub mod fuzz;
 mod http_client;
 mod keys;
 mod load;
