@@ -36,7 +36,7 @@ async fn note(State(runs): State<Runs>, Json(note): Json<Note>) -> Result<Value,
 }
 
 async fn start() -> (World, Runs, runtime::Running) {
-    let world = World::with_jetstream().await;
+    let world = World::start().await;
     let runs = Runs::default();
     let running = world
         .serve(

@@ -61,6 +61,32 @@ async fn sleep(runtime::Json(input): runtime::Json<Nap>) -> Result<Nap, ApiError
     Ok(input)
 }
 
+/// Input of the recording stand-in: which write this is.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Write {
+    pub n: u64,
+}
+
+static RUNS: std::sync::Mutex<Vec<u64>> = std::sync::Mutex::new(Vec::new());
+
+/// A write with a visible effect: every run is recorded, so a test can count duplicates.
+#[handler(subject = "t.record", http = "POST /t/record/:id")]
+async fn record(runtime::Json(input): runtime::Json<Write>) -> Result<Write, ApiError> {
+    RUNS.lock().expect("runs").push(input.n);
+    // A write that takes a while, so a crash of NATS finds some in flight.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    Ok(input)
+}
+
+/// How many times the recording stand-in ran write `n`.
+pub fn runs_of(n: u64) -> usize {
+    RUNS.lock()
+        .expect("runs")
+        .iter()
+        .filter(|&&m| m == n)
+        .count()
+}
+
 /// A handler only the "late" service serves, started after the bridge.
 #[handler(subject = "late.hello", http = "GET /late/hello")]
 async fn late() -> Result<&'static str, ApiError> {
@@ -93,19 +119,6 @@ impl Setup {
     /// A bridge tuned by `tune` with every stand-in served, once it routes `path`.
     pub async fn serving(path: &str, tune: impl FnOnce(&mut http_bridge::Config)) -> Self {
         let mut setup = Self::start(tune).await;
-        let stand_ins = setup.replica(&["t.>", "auth.>"]).await;
-        setup.services.push(stand_ins);
-        setup.wait_for_route(path).await;
-        setup
-    }
-
-    /// Like [`Setup::serving`], on a server with JetStream (idempotency keys live in its KV).
-    pub async fn serving_with_jetstream(
-        path: &str,
-        tune: impl FnOnce(&mut http_bridge::Config),
-    ) -> Self {
-        let mut setup = Self::on(World::with_jetstream().await);
-        setup.start_bridge(tune).await;
         let stand_ins = setup.replica(&["t.>", "auth.>"]).await;
         setup.services.push(stand_ins);
         setup.wait_for_route(path).await;

@@ -192,6 +192,19 @@ impl NatsServer {
     pub fn kill(&mut self) {
         self.process.kill();
     }
+
+    /// Kills a [`NatsServer::jetstream`] server and starts it again on its port and store, as a
+    /// crash and a supervisor's restart would: streams and KV buckets survive, connections do not.
+    pub fn crash_and_restart(&mut self) {
+        let store = self
+            .scratch
+            .clone()
+            .expect("crash_and_restart needs a NatsServer::jetstream() server");
+        self.process.kill();
+        // The new server's value owns no directory, so dropping it (with the dead process) is safe.
+        let mut restarted = Self::jetstream_on(self.port, &store);
+        std::mem::swap(&mut self.process, &mut restarted.process);
+    }
 }
 
 impl Drop for NatsServer {

@@ -40,15 +40,6 @@ impl World {
         Self { nats, client }
     }
 
-    /// The shipped server without its users (JetStream on, so KV works) and a client on it.
-    pub async fn with_jetstream() -> Self {
-        let nats = NatsServer::shipped_open();
-        let client = async_nats::connect(nats.url())
-            .await
-            .expect("connect to the private nats-server");
-        Self { nats, client }
-    }
-
     /// Runtime settings for a replica on this server, serving the subjects matching `only`
     /// (every subject when empty).
     pub fn config(&self, only: &[&str]) -> Config {

@@ -40,6 +40,9 @@ pub(crate) struct Request {
     body: String,
 }
 
+/// How long a finished write keeps trying to store its reply while NATS is unreachable.
+const STORE_REPLY_FOR: Duration = Duration::from_secs(30);
+
 /// The stored record: a claim while the first attempt runs, then its reply.
 #[derive(Serialize, Deserialize)]
 struct Record {
@@ -224,12 +227,34 @@ impl Claim<'_> {
             code: Some(code),
             message,
         };
-        if let Err(err) = self
-            .store
-            .update(&self.key, encode(&record, payload), self.revision)
-            .await
-        {
-            tracing::warn!(%err, "cannot store the reply for an idempotency key");
+        // The write is done: losing its reply to a NATS outage would let the claim expire and a
+        // retry run the write again. Keep trying until the reply is stored, for as long as a
+        // claim could outlive an outage, unless another attempt took the key over meanwhile.
+        let value = encode(&record, payload);
+        let (mut pause, give_up) = (
+            Duration::from_millis(50),
+            std::time::Instant::now() + STORE_REPLY_FOR,
+        );
+        loop {
+            match self
+                .store
+                .update(&self.key, value.clone(), self.revision)
+                .await
+            {
+                Ok(_) => return,
+                Err(err) if err.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                    tracing::warn!(%err, "an idempotency key was taken over before its reply was stored");
+                    return;
+                }
+                Err(err) if std::time::Instant::now() >= give_up => {
+                    tracing::warn!(%err, "cannot store the reply for an idempotency key");
+                    return;
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
         }
     }
 }
