@@ -193,6 +193,20 @@ impl FromRequestParts for Meta {
     }
 }
 
+/// The id of the event being handled (`Nats-Msg-Id`): the same on every redelivery and re-send,
+/// so a handler that must not apply an event twice can remember it. A message without one is a 400;
+/// take `Option<EventId>` to accept both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventId(pub String);
+
+impl FromRequestParts for EventId {
+    fn from_request_parts(parts: &Parts) -> Result<Self, ApiError> {
+        parts.meta.event_id.clone().map(EventId).ok_or_else(|| {
+            ApiError::BadRequest(format!("the event has no {} header", crate::wire::EVENT_ID))
+        })
+    }
+}
+
 /// An optional argument: `None` where `T` cannot be extracted; a required caller becomes optional,
 /// and an optional `State<T>` is not required at start.
 impl<T: FromRequestParts> FromRequestParts for Option<T> {

@@ -28,6 +28,7 @@ mod excerpt;
 mod extract;
 pub mod jetstream;
 mod logging;
+pub mod outbox;
 mod registry;
 mod reply;
 mod request;
@@ -40,7 +41,9 @@ pub use connect::Connection;
 pub use ctx::Ctx;
 pub use drain::shutdown_signal;
 pub use error::{ApiError, Error};
-pub use extract::{FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
+pub use extract::{
+    EventId, FromRequest, FromRequestParts, Identity, Json, Need, Parts, State,
+};
 pub use logging::init as init_logging;
 pub use registry::{Access, Durable, HandlerDef, QueueGroup, handlers};
 pub use reply::{decode, request, request_message};

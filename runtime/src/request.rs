@@ -20,6 +20,8 @@ pub struct Meta {
     pub traceparent: Option<String>,
     /// The HTTP client's IP address as the bridge saw it (`X-Client-Addr`), for throttling.
     pub client_addr: Option<String>,
+    /// The event's id (`Nats-Msg-Id`), set by publishers that store events in an outbox.
+    pub event_id: Option<String>,
 }
 
 impl Meta {
@@ -43,6 +45,7 @@ impl Meta {
             token,
             traceparent: get(wire::TRACEPARENT),
             client_addr: get(wire::CLIENT_ADDR),
+            event_id: get(wire::EVENT_ID),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! API keys: issued by admins, checked for the bridge, revoked at once (cached checks included).
 
 use contracts::auth::ApiKeyInfo;
+use runtime::outbox::Staged;
 use uuid::Uuid;
 
 use crate::dto::CreatedApiKey;
@@ -45,14 +46,15 @@ impl AuthState {
         Ok(info)
     }
 
-    /// Deactivates an API key and drops its cache entry before returning.
-    pub async fn revoke_api_key(&self, id: Uuid) -> Result<(), AuthError> {
-        let hash = self
+    /// Deactivates an API key and drops its cache entry before returning; returns the revocation
+    /// event stored with it.
+    pub async fn revoke_api_key(&self, id: Uuid) -> Result<Staged, AuthError> {
+        let (hash, event) = self
             .store
             .revoke_api_key(id)
             .await?
             .ok_or_else(|| AuthError::NotFound(format!("no active API key has id '{id}'")))?;
         self.cache.forget_api_key(&hash).await;
-        Ok(())
+        Ok(event)
     }
 }

@@ -1,44 +1,47 @@
-//! Events other services react to; published after the change is stored, best-effort.
+//! Events other services react to: built here, stored by the store in the transaction of the
+//! change they announce, and sent right after it (the runtime's outbox relay sends what is left).
 
 use contracts::auth::{
     APIKEY_REVOKED, ApiKeyRevoked, TOKEN_REVOKED, TokenRevoked, USER_CREATED, USER_UPDATED,
     UserChanged,
 };
 use runtime::Ctx;
+use runtime::outbox::{self, Staged};
 
 use crate::model::User;
+use crate::state::AuthState;
 
 /// Tells every replica of every service to drop what it cached for one token pair.
-pub async fn pair_revoked(ctx: &Ctx, token_id: String) {
+pub fn pair_revoked(token_id: &str) -> Staged {
     let event = TokenRevoked {
-        token_id: Some(token_id),
+        token_id: Some(token_id.to_owned()),
         user_id: None,
     };
-    publish(ctx, TOKEN_REVOKED, &event).await;
+    Staged::json(TOKEN_REVOKED, &event)
 }
 
 /// Tells every replica to drop every identity it cached for a user (its roles changed).
-pub async fn user_tokens_revoked(ctx: &Ctx, user_id: String) {
+pub fn user_tokens_revoked(user_id: &str) -> Staged {
     let event = TokenRevoked {
         token_id: None,
-        user_id: Some(user_id),
+        user_id: Some(user_id.to_owned()),
     };
-    publish(ctx, TOKEN_REVOKED, &event).await;
+    Staged::json(TOKEN_REVOKED, &event)
 }
 
 /// Tells every bridge to forget a revoked API key it trusted.
-pub async fn api_key_revoked(ctx: &Ctx, id: String) {
-    publish(ctx, APIKEY_REVOKED, &ApiKeyRevoked { id }).await;
+pub fn api_key_revoked(id: &str) -> Staged {
+    Staged::json(APIKEY_REVOKED, &ApiKeyRevoked { id: id.to_owned() })
 }
 
 /// Announces a new user (the blog keeps author names from these).
-pub async fn user_created(ctx: &Ctx, user: &User) {
-    publish(ctx, USER_CREATED, &changed(user)).await;
+pub fn user_created(user: &User) -> Staged {
+    Staged::json(USER_CREATED, &changed(user))
 }
 
 /// Announces a changed user.
-pub async fn user_updated(ctx: &Ctx, user: &User) {
-    publish(ctx, USER_UPDATED, &changed(user)).await;
+pub fn user_updated(user: &User) -> Staged {
+    Staged::json(USER_UPDATED, &changed(user))
 }
 
 fn changed(user: &User) -> UserChanged {
@@ -49,10 +52,8 @@ fn changed(user: &User) -> UserChanged {
     }
 }
 
-// The change is already stored, so a failed publish is logged rather than failing the request;
-// NATS buffers publishes across reconnects, so this only fires when the client is closed.
-async fn publish<T: serde::Serialize>(ctx: &Ctx, subject: &str, event: &T) {
-    if let Err(err) = ctx.publish(subject, event).await {
-        tracing::warn!(%err, subject, "event not published");
-    }
+/// Publishes events the store has just staged, before the handler replies; whatever JetStream
+/// does not acknowledge in time stays in the outbox for the relay.
+pub async fn send(ctx: &Ctx, auth: &AuthState, events: &[Staged]) {
+    outbox::send(ctx.nats(), &auth.store, events).await;
 }

@@ -38,6 +38,7 @@ pub async fn connected(
     let state = AuthState::connect(settings).await?;
     Ok(service()
         .config(config)
+        .outbox(state.store.clone())
         .state(state)
         .authorizer(settings.guard.authorizer()))
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::{Caller, CallerUser};
+use runtime::outbox::Staged;
 use uuid::Uuid;
 
 use crate::dto::TokenPair;
@@ -11,13 +12,13 @@ use crate::secret::{random_secret, sha256_hex};
 use crate::state::AuthState;
 use crate::store::keystores::{Keystore, Rotation};
 
-/// What a refresh did.
+/// What a refresh did; either way, the revocation events it stored are to be sent.
 #[derive(Debug)]
 pub enum Refreshed {
-    /// The new pair, and the primary key of the pair it replaced.
-    Pair(TokenPair, String),
-    /// The refresh token had been used: these pairs (primary keys), its whole family, are revoked.
-    Reused(Vec<String>),
+    /// The new pair; the pair it replaced is revoked.
+    Pair(TokenPair, Vec<Staged>),
+    /// The refresh token had been used: its whole family is revoked.
+    Reused(Vec<Staged>),
 }
 
 /// The 401 a reused refresh token gets.
@@ -76,31 +77,33 @@ impl AuthState {
         let user_id =
             Uuid::parse_str(&access.sub).map_err(|_| invalid("the token is malformed"))?;
         let (keystore, tokens) = self.new_pair(user_id)?;
-        match self
+        let (rotation, events) = self
             .store
             .rotate_keystore(&access.prm, &refresh.prm, &keystore)
-            .await?
-        {
+            .await?;
+        match rotation {
             Rotation::Rotated => {
                 self.cache.revoke_callers(&[sha256_hex(access_token)]).await;
-                Ok(Refreshed::Pair(tokens, access.prm))
+                Ok(Refreshed::Pair(tokens, events))
             }
             Rotation::Reused(revoked) => {
-                let (token_ids, hashes): (Vec<_>, Vec<_>) = revoked.into_iter().unzip();
+                let hashes: Vec<String> = revoked.into_iter().map(|(_, hash)| hash).collect();
                 self.cache.revoke_callers(&hashes).await;
-                tracing::warn!(user = %user_id, pairs = token_ids.len(), "refresh token reused; its sign-in is revoked");
-                Ok(Refreshed::Reused(token_ids))
+                tracing::warn!(user = %user_id, pairs = hashes.len(), "refresh token reused; its sign-in is revoked");
+                Ok(Refreshed::Reused(events))
             }
             Rotation::Unknown => Err(invalid("the refresh token was already used or revoked")),
         }
     }
 
-    /// Revokes the pair whose access token carries `primary_key`.
-    pub async fn close_session(&self, primary_key: &str) -> Result<(), AuthError> {
-        if let Some(access_hash) = self.store.delete_keystore(primary_key).await? {
-            self.cache.revoke_callers(&[access_hash]).await;
-        }
-        Ok(())
+    /// Revokes the pair whose access token carries `primary_key`; returns the revocation event
+    /// stored with it (none when the pair was already gone).
+    pub async fn close_session(&self, primary_key: &str) -> Result<Option<Staged>, AuthError> {
+        let Some((access_hash, event)) = self.store.delete_keystore(primary_key).await? else {
+            return Ok(None);
+        };
+        self.cache.revoke_callers(&[access_hash]).await;
+        Ok(Some(event))
     }
 
     /// Drops the cached identities of every live pair of a user (after a role change).

@@ -1,30 +1,30 @@
 //! Events in and out: blog changes announced to every replica, author renames applied to blogs.
 
 use contracts::auth::UserChanged;
-use contracts::blog::{self, BlogChanged};
-use runtime::{ApiError, Ctx, Json, State, handler};
+use contracts::blog::BlogChanged;
+use runtime::outbox;
+use runtime::{ApiError, Ctx, EventId, Json, State, handler};
 
 use crate::cache::BlogCache;
 use crate::model::Blog;
-use crate::store::BlogStore;
+use crate::store::{self, BlogStore};
 
-/// Drops every cached copy that could show `blog` stale, then tells the other replicas.
+/// Drops every cached copy that could show `blog` (as just written) stale, then sends the event
+/// the write staged in it to the other replicas; if JetStream does not take it now, the outbox
+/// relay sends it later.
 pub async fn blog_changed(
     ctx: &Ctx,
+    store: &BlogStore,
     cache: &BlogCache,
     blog: &Blog,
     old_slug: Option<&str>,
-    what: &str,
-) -> Result<(), ApiError> {
+) {
     let mut slugs = vec![blog.slug.as_str()];
     slugs.extend(old_slug.filter(|s| *s != blog.slug));
     cache.forget(&blog.id.to_hex(), &slugs).await;
-    let event = BlogChanged {
-        blog_id: blog.id.to_hex(),
-        slug: blog.slug.clone(),
-        what: what.to_owned(),
-    };
-    ctx.publish(blog::CHANGED, &event).await
+    if let Some(event) = store::staged(blog) {
+        outbox::send(ctx.nats(), store, &[event]).await;
+    }
 }
 
 /// Keep author names on blogs current when a user renames themselves; durable, so a rename
@@ -35,8 +35,10 @@ async fn user_updated(
     ctx: Ctx,
     State(store): State<BlogStore>,
     State(cache): State<BlogCache>,
+    event_id: Option<EventId>,
     Json(event): Json<UserChanged>,
 ) -> Result<(), ApiError> {
+    tracing::debug!(event = ?event_id, user = %event.user_id, "renaming an author");
     let published = store
         .rename_author(
             &event.user_id,
@@ -45,7 +47,7 @@ async fn user_updated(
         )
         .await?;
     for blog in &published {
-        blog_changed(&ctx, &cache, blog, None, "updated").await?;
+        blog_changed(&ctx, &store, &cache, blog, None).await;
     }
     Ok(())
 }

@@ -36,6 +36,7 @@ pub async fn connected(
         .config(config)
         // Evictions fan out over core NATS: a replica that was away may have missed some.
         .on_reconnect(move || local.forget_local())
+        .outbox(store.clone())
         .state(store)
         .state(cache)
         .authorizer(settings.guard.authorizer()))

@@ -77,6 +77,9 @@ pub struct Blog {
     pub created_by: String,
     /// User id of the last change.
     pub updated_by: String,
+    /// The event the last change staged, until JetStream has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_event: Option<crate::store::PendingEvent>,
 }
 
 /// The content of a new blog, checked by `CreateBlog::into_blog`.
@@ -137,6 +140,7 @@ impl Blog {
             updated_at: now,
             created_by: caller.id().to_owned(),
             updated_by: caller.id().to_owned(),
+            pending_event: None,
         }
     }
 

@@ -196,11 +196,16 @@ impl NatsServer {
     /// Kills a [`NatsServer::jetstream`] server and starts it again on its port and store, as a
     /// crash and a supervisor's restart would: streams and KV buckets survive, connections do not.
     pub fn crash_and_restart(&mut self) {
+        self.process.kill();
+        self.restart();
+    }
+
+    /// Starts a [`NatsServer::jetstream`] server again on its port and store after [`kill`](Self::kill).
+    pub fn restart(&mut self) {
         let store = self
             .scratch
             .clone()
-            .expect("crash_and_restart needs a NatsServer::jetstream() server");
-        self.process.kill();
+            .expect("restart needs a NatsServer::jetstream() server");
         // The new server's value owns no directory, so dropping it (with the dead process) is safe.
         let mut restarted = Self::jetstream_on(self.port, &store);
         std::mem::swap(&mut self.process, &mut restarted.process);

@@ -57,6 +57,7 @@ pub struct Service {
     authorizer: Option<MakeAuthorizer>,
     reconnect_hooks: Vec<reconnect::Hook>,
     streams: Vec<crate::jetstream::StreamSpec>,
+    relays: Vec<Relay>,
     handlers: &'static [HandlerDef],
 }
 
@@ -74,6 +75,7 @@ impl Service {
             authorizer: None,
             reconnect_hooks: Vec::new(),
             streams: Vec::new(),
+            relays: Vec::new(),
             handlers: &HANDLERS,
         }
     }
@@ -136,6 +138,15 @@ impl Service {
         self
     }
 
+    /// Relays the events `store` keeps (see [`outbox`](crate::outbox)) while the service runs,
+    /// so an event a request could not publish goes out once NATS and JetStream answer again.
+    pub fn outbox<S: crate::outbox::OutboxStore>(mut self, store: S) -> Self {
+        self.relays.push(Box::new(move |client| {
+            tokio::spawn(crate::outbox::relay(client, store))
+        }));
+        self
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then drains; with `--check`, only reports health.
     ///
     /// Logging is the binary's to install (`runtime::init_logging`), before its own start-up work.
@@ -164,6 +175,7 @@ impl Service {
                 spec,
             )));
         }
+        background.extend(self.relays.into_iter().map(|spawn| spawn(client.clone())));
         let authorizer: Option<Arc<dyn Authorize>> = match (
             selected.iter().any(|def| def.access != Access::Public),
             self.authorizer,
@@ -253,6 +265,9 @@ impl Service {
         })
     }
 }
+
+/// Starts an outbox relay on the service's connection.
+type Relay = Box<dyn FnOnce(async_nats::Client) -> JoinHandle<()> + Send>;
 
 /// A started service; dropping it without `shutdown` leaves its subscriptions to the connection.
 pub struct Running {

@@ -24,8 +24,8 @@ pub async fn revoke_api_key(
     Json(input): Json<IdInput>,
 ) -> Result<Message, AuthError> {
     let id = validate::id("id", &input.id)?;
-    auth.revoke_api_key(id).await?;
-    events::api_key_revoked(&ctx, id.to_string()).await;
+    let revoked = auth.revoke_api_key(id).await?;
+    events::send(&ctx, &auth, &[revoked]).await;
     Ok(Message::new("api key revoked"))
 }
 
@@ -38,13 +38,12 @@ pub async fn set_roles(
 ) -> Result<PrivateUser, AuthError> {
     let id = validate::id("id", &input.id)?;
     let roles = validate::roles(&input.roles)?;
-    let user = auth
+    let (user, changed) = auth
         .store
         .set_roles(id, &roles)
         .await?
         .ok_or_else(|| AuthError::NotFound(format!("no user has id '{id}'")))?;
     auth.forget_user_sessions(id).await?;
-    events::user_tokens_revoked(&ctx, id.to_string()).await;
-    events::user_updated(&ctx, &user).await;
+    events::send(&ctx, &auth, &changed).await;
     Ok(user.into())
 }

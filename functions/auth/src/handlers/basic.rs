@@ -22,12 +22,12 @@ pub async fn signup(
         return Err(AuthError::EmailTaken(new.email));
     }
     let hash = auth.passwords.hash(new.password.clone()).await?;
-    let user = auth
+    let (user, created) = auth
         .store
         .insert_user(&new, &hash, &[Role::Learner])
         .await?;
+    events::send(&ctx, &auth, &created).await;
     let tokens = auth.open_session(&user).await?;
-    events::user_created(&ctx, &user).await;
     Ok(SignedIn {
         user: user.into(),
         tokens,

@@ -34,12 +34,12 @@ pub async fn update(
         .map(|url| validate::picture_url(Some(url)))
         .transpose()?;
     let id = validate::id("id", caller.id())?;
-    let user = auth
+    let (user, changed) = auth
         .store
         .update_profile(id, name.as_deref(), picture.as_ref().map(Option::as_deref))
         .await?
         .ok_or_else(|| AuthError::NotFound(format!("no user has id '{id}'")))?;
-    events::user_updated(&ctx, &user).await;
+    events::send(&ctx, &auth, &changed).await;
     Ok(user.into())
 }
 

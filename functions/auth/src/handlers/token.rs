@@ -32,13 +32,11 @@ pub async fn refresh(
     })?;
     match auth.refresh(&access, &input.refresh_token).await? {
         Refreshed::Pair(tokens, revoked) => {
-            events::pair_revoked(&ctx, revoked).await;
+            events::send(&ctx, &auth, &revoked).await;
             Ok(tokens)
         }
         Refreshed::Reused(revoked) => {
-            for token_id in revoked {
-                events::pair_revoked(&ctx, token_id).await;
-            }
+            events::send(&ctx, &auth, &revoked).await;
             Err(AuthError::InvalidToken(REUSED.into()))
         }
     }
@@ -51,7 +49,7 @@ pub async fn signout(
     State(auth): State<AuthState>,
     caller: Caller,
 ) -> Result<Message, AuthError> {
-    auth.close_session(&caller.token_id).await?;
-    events::pair_revoked(&ctx, caller.token_id).await;
+    let revoked = auth.close_session(&caller.token_id).await?;
+    events::send(&ctx, &auth, revoked.as_slice()).await;
     Ok(Message::new("signed out"))
 }

@@ -2,8 +2,11 @@
 
 use uuid::Uuid;
 
-use super::AuthStore;
+use runtime::outbox::Staged;
+
+use super::{AuthStore, outbox};
 use crate::error::AuthError;
+use crate::events;
 
 /// An active API key as the store reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -54,13 +57,22 @@ impl AuthStore {
         .await?)
     }
 
-    /// Deactivates a key and returns its hash (to drop its cache entry); `None` when no active key has this id.
-    pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<String>, AuthError> {
-        Ok(sqlx::query_scalar(
+    /// Deactivates a key, staging its revocation event, and returns its hash (to drop its cache
+    /// entry); `None` when no active key has this id.
+    pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<(String, Staged)>, AuthError> {
+        let mut tx = self.pool.begin().await?;
+        let hash: Option<String> = sqlx::query_scalar(
             "UPDATE api_keys SET status = false, updated_at = now() WHERE id = $1 AND status RETURNING key_hash",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(hash) = hash else {
+            return Ok(None);
+        };
+        let event = events::api_key_revoked(&id.to_string());
+        outbox::stage(&mut *tx, std::slice::from_ref(&event)).await?;
+        tx.commit().await?;
+        Ok(Some((hash, event)))
     }
 }

@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::AuthStore;
+use runtime::outbox::Staged;
+
+use super::{AuthStore, outbox};
 use crate::error::AuthError;
+use crate::events;
 use crate::model::User;
 
 /// Keys of a token pair to store.
@@ -68,12 +71,13 @@ impl AuthStore {
 
     /// Swaps the pair (`old_primary`, `old_secondary`) of `new.user_id` for `new`, in the same
     /// family, in one transaction; a refresh token used before revokes its whole family instead.
+    /// Every pair revoked either way has its revocation event staged in that transaction.
     pub async fn rotate_keystore(
         &self,
         old_primary: &str,
         old_secondary: &str,
         new: &Keystore,
-    ) -> Result<Rotation, AuthError> {
+    ) -> Result<(Rotation, Vec<Staged>), AuthError> {
         let mut tx = self.pool.begin().await?;
         let family: Option<Uuid> = sqlx::query_scalar(
             "DELETE FROM keystores WHERE user_id = $1 AND primary_key = $2 AND secondary_key = $3 \
@@ -91,7 +95,7 @@ impl AuthStore {
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some(family) = used else {
-                return Ok(Rotation::Unknown);
+                return Ok((Rotation::Unknown, Vec::new()));
             };
             let revoked: Vec<(String, String)> = sqlx::query_as(
                 "DELETE FROM keystores WHERE family = $1 RETURNING primary_key, access_hash",
@@ -99,8 +103,13 @@ impl AuthStore {
             .bind(family)
             .fetch_all(&mut *tx)
             .await?;
+            let events: Vec<Staged> = revoked
+                .iter()
+                .map(|(primary, _)| events::pair_revoked(primary))
+                .collect();
+            outbox::stage(&mut *tx, &events).await?;
             tx.commit().await?;
-            return Ok(Rotation::Reused(revoked));
+            return Ok((Rotation::Reused(revoked), events));
         };
         sqlx::query(
             "INSERT INTO used_refresh_keys (secondary_key, family, expires_at) VALUES ($1, $2, $3)",
@@ -126,21 +135,31 @@ impl AuthStore {
         .bind(family)
         .execute(&mut *tx)
         .await?;
+        let events = vec![events::pair_revoked(old_primary)];
+        outbox::stage(&mut *tx, &events).await?;
         tx.commit().await?;
-        Ok(Rotation::Rotated)
+        Ok((Rotation::Rotated, events))
     }
 
-    /// Deletes the pair whose access token carries `primary_key`; returns its access-token hash,
-    /// `None` when already gone.
-    pub async fn delete_keystore(&self, primary_key: &str) -> Result<Option<String>, AuthError> {
-        Ok(
-            sqlx::query_scalar(
-                "DELETE FROM keystores WHERE primary_key = $1 RETURNING access_hash",
-            )
-            .bind(primary_key)
-            .fetch_optional(&self.pool)
-            .await?,
-        )
+    /// Deletes the pair whose access token carries `primary_key`, staging its revocation event;
+    /// returns its access-token hash and the event, `None` when already gone.
+    pub async fn delete_keystore(
+        &self,
+        primary_key: &str,
+    ) -> Result<Option<(String, Staged)>, AuthError> {
+        let mut tx = self.pool.begin().await?;
+        let hash: Option<String> =
+            sqlx::query_scalar("DELETE FROM keystores WHERE primary_key = $1 RETURNING access_hash")
+                .bind(primary_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(hash) = hash else {
+            return Ok(None);
+        };
+        let event = events::pair_revoked(primary_key);
+        outbox::stage(&mut *tx, std::slice::from_ref(&event)).await?;
+        tx.commit().await?;
+        Ok(Some((hash, event)))
     }
 
     /// The access-token hashes of every live pair of a user, to drop their cached identities.

@@ -2,6 +2,7 @@
 
 mod api_keys;
 pub mod keystores;
+mod outbox;
 mod users;
 
 use std::time::Duration;

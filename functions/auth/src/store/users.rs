@@ -2,8 +2,11 @@
 
 use uuid::Uuid;
 
-use super::AuthStore;
+use runtime::outbox::Staged;
+
+use super::{AuthStore, outbox};
 use crate::error::AuthError;
+use crate::events;
 use crate::model::{NewUser, Role, User};
 
 /// A [`User`] with its roles aggregated, filtered by `$where` (static SQL, so sqlx accepts it).
@@ -20,13 +23,14 @@ macro_rules! select_user {
 }
 
 impl AuthStore {
-    /// Stores a new user with `roles`; a taken email is [`AuthError::EmailTaken`].
+    /// Stores a new user with `roles` and its `user.created` event; a taken email is
+    /// [`AuthError::EmailTaken`].
     pub async fn insert_user(
         &self,
         user: &NewUser,
         password_hash: &str,
         roles: &[Role],
-    ) -> Result<User, AuthError> {
+    ) -> Result<(User, Vec<Staged>), AuthError> {
         let id = Uuid::new_v4();
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
@@ -44,10 +48,11 @@ impl AuthStore {
             return Err(AuthError::EmailTaken(user.email.clone()));
         }
         insert_roles(&mut tx, id, roles).await?;
+        let (user, events) = staged(&mut tx, id, |user| vec![events::user_created(user)]).await?;
         tx.commit().await?;
-        self.user_by_id(id)
-            .await?
-            .ok_or_else(|| AuthError::Internal(format!("user {id} vanished after insert")))
+        let user =
+            user.ok_or_else(|| AuthError::Internal(format!("user {id} vanished after insert")))?;
+        Ok((user, events))
     }
 
     /// Whether an account with this (lower-cased) email exists.
@@ -76,8 +81,13 @@ impl AuthStore {
             .await?)
     }
 
-    /// Replaces a user's roles; `None` when there is no such user.
-    pub async fn set_roles(&self, id: Uuid, roles: &[Role]) -> Result<Option<User>, AuthError> {
+    /// Replaces a user's roles, staging the revocation of their tokens and their `user.updated`;
+    /// `None` when there is no such user.
+    pub async fn set_roles(
+        &self,
+        id: Uuid,
+        roles: &[Role],
+    ) -> Result<Option<(User, Vec<Staged>)>, AuthError> {
         let mut tx = self.pool.begin().await?;
         let exists = sqlx::query("UPDATE users SET updated_at = now() WHERE id = $1 AND status")
             .bind(id)
@@ -91,18 +101,26 @@ impl AuthStore {
             .execute(&mut *tx)
             .await?;
         insert_roles(&mut tx, id, roles).await?;
+        let (user, events) = staged(&mut tx, id, |user| {
+            vec![
+                events::user_tokens_revoked(&user.id.to_string()),
+                events::user_updated(user),
+            ]
+        })
+        .await?;
         tx.commit().await?;
-        self.user_by_id(id).await
+        Ok(user.map(|user| (user, events)))
     }
 
-    /// Changes a user's name and/or picture (`Some(None)` removes it); `None` when there is no
-    /// such user.
+    /// Changes a user's name and/or picture (`Some(None)` removes it), staging its
+    /// `user.updated`; `None` when there is no such user.
     pub async fn update_profile(
         &self,
         id: Uuid,
         name: Option<&str>,
         picture: Option<Option<&str>>,
-    ) -> Result<Option<User>, AuthError> {
+    ) -> Result<Option<(User, Vec<Staged>)>, AuthError> {
+        let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE users SET name = COALESCE($2, name), \
              profile_pic_url = CASE WHEN $3 THEN $4 ELSE profile_pic_url END, updated_at = now() \
@@ -112,12 +130,14 @@ impl AuthStore {
         .bind(name)
         .bind(picture.is_some())
         .bind(picture.flatten())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
-        self.user_by_id(id).await
+        let (user, events) = staged(&mut tx, id, |user| vec![events::user_updated(user)]).await?;
+        tx.commit().await?;
+        Ok(user.map(|user| (user, events)))
     }
 
     /// Creates the seed admin when `password_hash` is given and the email is free, and makes sure
@@ -151,6 +171,21 @@ impl AuthStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Reads the user as the transaction `tx` left them and stages the events `announce` makes of it.
+async fn staged(
+    tx: &mut sqlx::PgTransaction<'_>,
+    id: Uuid,
+    announce: impl FnOnce(&User) -> Vec<Staged>,
+) -> Result<(Option<User>, Vec<Staged>), AuthError> {
+    let user = sqlx::query_as::<_, User>(select_user!("u.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let events = user.as_ref().map(announce).unwrap_or_default();
+    outbox::stage(&mut **tx, &events).await?;
+    Ok((user, events))
 }
 
 async fn insert_roles(

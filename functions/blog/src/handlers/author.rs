@@ -44,9 +44,7 @@ async fn update(
     let updated = store
         .update_draft(blog.id, &input.edit()?, caller.id())
         .await?;
-    if blog.published {
-        blog_changed(&ctx, &cache, &updated, Some(&blog.slug), "updated").await?;
-    }
+    blog_changed(&ctx, &store, &cache, &updated, Some(&blog.slug)).await;
     Ok(PrivateBlog::from(&updated))
 }
 
@@ -72,8 +70,8 @@ async fn delete(
     Json(input): Json<ById>,
 ) -> Result<Done, runtime::ApiError> {
     let blog = own_blog(&store, &caller, &input.id).await?;
-    store.deactivate(blog.id, caller.id()).await?;
-    blog_changed(&ctx, &cache, &blog, None, "deleted").await?;
+    let deleted = store.deactivate(blog.id, caller.id()).await?;
+    blog_changed(&ctx, &store, &cache, &deleted, None).await;
     Ok(Done {
         message: "blog deleted".into(),
     })

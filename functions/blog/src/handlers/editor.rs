@@ -49,10 +49,10 @@ impl FromRequestParts for Editing {
 }
 
 impl Editing {
-    async fn step(&self, id: &str, step: Move, what: &str) -> Result<PrivateBlog, ApiError> {
+    async fn step(&self, id: &str, step: Move) -> Result<PrivateBlog, ApiError> {
         let blog = self.store.find(validate::object_id(id, "blog")?).await?;
         let moved = self.store.apply(&blog, step, self.caller.id()).await?;
-        blog_changed(&self.ctx, &self.cache, &moved, Some(&blog.slug), what).await?;
+        blog_changed(&self.ctx, &self.store, &self.cache, &moved, Some(&blog.slug)).await;
         Ok(PrivateBlog::from(&moved))
     }
 }
@@ -60,14 +60,14 @@ impl Editing {
 /// Make a submitted blog live; its draft text becomes the public text.
 #[handler(subject = "blog.editor.publish", http = "PUT /blog/editor/publish/id/:id", roles = ["EDITOR"])]
 async fn publish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlog, ApiError> {
-    editing.step(&input.id, Move::Publish, "published").await
+    editing.step(&input.id, Move::Publish).await
 }
 
 /// Take a live blog down; it goes back to its author as a draft.
 #[handler(subject = "blog.editor.unpublish", http = "PUT /blog/editor/unpublish/id/:id", roles = ["EDITOR"])]
 async fn unpublish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlog, ApiError> {
     editing
-        .step(&input.id, Move::Unpublish, "unpublished")
+        .step(&input.id, Move::Unpublish)
         .await
 }
 

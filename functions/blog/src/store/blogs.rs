@@ -5,7 +5,7 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 
-use super::{BlogStore, page};
+use super::{BlogStore, outbox, page};
 use crate::error::{BlogError, is_duplicate_key};
 use crate::model::{Blog, Edit, Listing, Stage, TagCount, Window};
 use crate::workflow::Move;
@@ -52,6 +52,7 @@ fn edit_set(edit: &Edit, by: &str) -> Document {
             set.insert(field, value);
         }
     }
+    outbox::stage(&mut set, "updated");
     set
 }
 
@@ -67,6 +68,12 @@ fn move_update(step: Move, blog: &Blog, by: &str) -> Document {
         },
         Move::Unpublish => doc! { "published": false, "drafted": true },
     };
+    // Readers only see published blogs: only going live or coming down concerns them.
+    match step {
+        Move::Publish => outbox::stage(&mut set, "published"),
+        Move::Unpublish => outbox::stage(&mut set, "unpublished"),
+        Move::Submit | Move::Withdraw => {}
+    }
     set.insert("updatedAt", now);
     set.insert("updatedBy", by);
     doc! { "$set": set }
@@ -156,15 +163,15 @@ impl BlogStore {
             })
     }
 
-    /// Deactivates a blog: it disappears from every list and read.
-    pub async fn deactivate(&self, id: ObjectId, by: &str) -> Result<(), BlogError> {
+    /// Deactivates a blog, staging its `deleted` event: it disappears from every list and read.
+    pub async fn deactivate(&self, id: ObjectId, by: &str) -> Result<Blog, BlogError> {
+        let mut set = doc! {"status": false, "updatedAt": DateTime::now(), "updatedBy": by};
+        outbox::stage(&mut set, "deleted");
         self.blogs
-            .update_one(
-                doc! {"_id": id},
-                doc! {"$set": {"status": false, "updatedAt": DateTime::now(), "updatedBy": by}},
-            )
-            .await?;
-        Ok(())
+            .find_one_and_update(doc! {"_id": id}, doc! {"$set": set})
+            .return_document(ReturnDocument::After)
+            .await?
+            .ok_or_else(|| no_blog(id))
     }
 
     /// A page of the blogs in `stage`, of one author or of all, newest change first.
@@ -242,20 +249,31 @@ impl BlogStore {
             .collect())
     }
 
-    /// Copies a renamed author onto their blogs and comments; returns the published blogs whose
-    /// cache must go.
+    /// Copies a renamed author onto their blogs and comments, staging an `updated` event on each
+    /// published one; returns the published blogs whose cache must go.
     pub async fn rename_author(
         &self,
         user_id: &str,
         name: &str,
         picture: Option<&str>,
     ) -> Result<Vec<Blog>, BlogError> {
-        let rename = doc! {"$set": {"author.name": name, "author.profilePicUrl": picture}};
+        let rename = doc! {"author.name": name, "author.profilePicUrl": picture};
+        let mut announced = rename.clone();
+        outbox::stage(&mut announced, "updated");
         self.blogs
-            .update_many(doc! {"author.id": user_id}, rename.clone())
+            .update_many(
+                doc! {"author.id": user_id, "published": true},
+                doc! {"$set": announced},
+            )
+            .await?;
+        self.blogs
+            .update_many(
+                doc! {"author.id": user_id, "published": {"$ne": true}},
+                doc! {"$set": rename.clone()},
+            )
             .await?;
         self.comments
-            .update_many(doc! {"author.id": user_id}, rename)
+            .update_many(doc! {"author.id": user_id}, doc! {"$set": rename})
             .await?;
         Ok(self
             .blogs

@@ -3,6 +3,9 @@
 
 mod blogs;
 mod comments;
+mod outbox;
+
+pub use outbox::{PendingEvent, staged};
 
 use std::time::Duration;
 
