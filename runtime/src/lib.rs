@@ -41,9 +41,7 @@ pub use connect::Connection;
 pub use ctx::Ctx;
 pub use drain::shutdown_signal;
 pub use error::{ApiError, Error};
-pub use extract::{
-    EventId, FromRequest, FromRequestParts, Identity, Json, Need, Parts, State,
-};
+pub use extract::{EventId, FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
 pub use logging::init as init_logging;
 pub use registry::{Access, Durable, HandlerDef, QueueGroup, handlers};
 pub use reply::{decode, request, request_message};

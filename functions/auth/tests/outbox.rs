@@ -18,7 +18,12 @@ const STREAM: &str = "AUTH_EVENTS";
 async fn renames(client: &async_nats::Client) -> Vec<(String, UserChanged)> {
     let context = jetstream::new(client.clone());
     let mut stream = context.get_stream(STREAM).await.expect("the stream exists");
-    let last = stream.info().await.expect("stream info").state.last_sequence;
+    let last = stream
+        .info()
+        .await
+        .expect("stream info")
+        .state
+        .last_sequence;
     let mut found = Vec::new();
     for seq in 1..=last {
         let Ok(message) = stream.get_raw_message(seq).await else {
@@ -89,7 +94,11 @@ async fn a_change_stored_while_nats_is_down_is_published_once_it_is_back() {
         .iter()
         .filter(|(event_id, _)| *event_id == staged[0].id)
         .collect();
-    assert_eq!(matching.len(), 1, "stored once in the stream: {published:?}");
+    assert_eq!(
+        matching.len(),
+        1,
+        "stored once in the stream: {published:?}"
+    );
     assert_eq!(matching[0].1.name, "Renamed Offline");
     assert_eq!(matching[0].1.user_id, id.to_string());
 }
@@ -102,7 +111,10 @@ async fn no_event_is_lost_when_nats_crashes_in_the_middle_of_a_burst() {
     let mut users = Vec::new();
     for w in 0..WORKERS {
         let reply = auth.signup(&format!("burst{w}@example.com")).await;
-        users.push((reply["user"]["id"].as_str().unwrap().to_owned(), access(&reply)));
+        users.push((
+            reply["user"]["id"].as_str().unwrap().to_owned(),
+            access(&reply),
+        ));
     }
     settled(&auth, Duration::from_secs(10)).await;
 
@@ -170,7 +182,10 @@ async fn no_event_is_lost_when_nats_crashes_in_the_middle_of_a_burst() {
     }
     let all: HashSet<&String> = published.values().flatten().collect();
     let lost: Vec<&String> = acknowledged.iter().filter(|n| !all.contains(n)).collect();
-    assert!(lost.is_empty(), "acknowledged renames without an event: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "acknowledged renames without an event: {lost:?}"
+    );
     assert!(
         acknowledged.len() < WORKERS * RENAMES,
         "the crash should have failed some requests; all {} succeeded",

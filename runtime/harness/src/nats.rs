@@ -13,6 +13,8 @@ pub struct NatsServer {
     port: u16,
     secrets: Option<PathBuf>,
     scratch: Option<PathBuf>,
+    /// What an open server was started with, to start it again the same way.
+    args: Vec<String>,
 }
 
 /// The users of the shipped `nats/permissions.conf`, with the client name each connects as.
@@ -49,6 +51,45 @@ impl NatsServer {
         Self::open_on(port, &["-js", "-sd", &store])
     }
 
+    /// `nodes` open servers joined by routes into one cluster with clustered JetStream, each on
+    /// free ports with its own store (removed on drop); start at least 3 so JetStream keeps a
+    /// quorum when one is killed.
+    pub fn cluster(nodes: usize) -> Vec<Self> {
+        let routes: Vec<String> = (0..nodes)
+            .map(|_| format!("nats://127.0.0.1:{}", free_port()))
+            .collect();
+        (0..nodes)
+            .map(|i| {
+                let others: Vec<&str> = (0..nodes)
+                    .filter(|&j| j != i)
+                    .map(|j| routes[j].as_str())
+                    .collect();
+                let others = others.join(",");
+                let name = format!("node{i}");
+                let dir = std::env::temp_dir().join(format!("nats-js-{}", nuid::next()));
+                let store = dir.display().to_string();
+                let mut node = Self::open_on(
+                    free_port(),
+                    &[
+                        "-js",
+                        "-sd",
+                        &store,
+                        "--name",
+                        &name,
+                        "--cluster_name",
+                        "harness",
+                        "--cluster",
+                        &routes[i],
+                        "--routes",
+                        &others,
+                    ],
+                );
+                node.scratch = Some(dir);
+                node
+            })
+            .collect()
+    }
+
     fn open_on(port: u16, extra: &[&str]) -> Self {
         let bin = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
         let process = Process::spawn(
@@ -65,6 +106,7 @@ impl NatsServer {
             port,
             secrets: None,
             scratch: None,
+            args: extra.iter().map(|arg| (*arg).to_owned()).collect(),
         }
     }
 
@@ -133,6 +175,7 @@ impl NatsServer {
             port,
             secrets: Some(dir),
             scratch: None,
+            args: Vec::new(),
         }
     }
 
@@ -200,14 +243,16 @@ impl NatsServer {
         self.restart();
     }
 
-    /// Starts a [`NatsServer::jetstream`] server again on its port and store after [`kill`](Self::kill).
+    /// Starts an open server again after [`kill`](Self::kill), on its port and with its
+    /// arguments (a [`NatsServer::jetstream`] server keeps its store, a cluster node its routes).
     pub fn restart(&mut self) {
-        let store = self
-            .scratch
-            .clone()
-            .expect("restart needs a NatsServer::jetstream() server");
+        assert!(
+            self.secrets.is_none(),
+            "restart starts open servers only; a secured one would come back open"
+        );
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         // The new server's value owns no directory, so dropping it (with the dead process) is safe.
-        let mut restarted = Self::jetstream_on(self.port, &store);
+        let mut restarted = Self::open_on(self.port, &args);
         std::mem::swap(&mut self.process, &mut restarted.process);
     }
 }

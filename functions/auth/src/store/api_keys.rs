@@ -71,7 +71,7 @@ impl AuthStore {
             return Ok(None);
         };
         let event = events::api_key_revoked(&id.to_string());
-        outbox::stage(&mut *tx, std::slice::from_ref(&event)).await?;
+        outbox::stage(&mut tx, std::slice::from_ref(&event)).await?;
         tx.commit().await?;
         Ok(Some((hash, event)))
     }

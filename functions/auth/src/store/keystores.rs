@@ -107,7 +107,7 @@ impl AuthStore {
                 .iter()
                 .map(|(primary, _)| events::pair_revoked(primary))
                 .collect();
-            outbox::stage(&mut *tx, &events).await?;
+            outbox::stage(&mut tx, &events).await?;
             tx.commit().await?;
             return Ok((Rotation::Reused(revoked), events));
         };
@@ -136,7 +136,7 @@ impl AuthStore {
         .execute(&mut *tx)
         .await?;
         let events = vec![events::pair_revoked(old_primary)];
-        outbox::stage(&mut *tx, &events).await?;
+        outbox::stage(&mut tx, &events).await?;
         tx.commit().await?;
         Ok((Rotation::Rotated, events))
     }
@@ -148,16 +148,17 @@ impl AuthStore {
         primary_key: &str,
     ) -> Result<Option<(String, Staged)>, AuthError> {
         let mut tx = self.pool.begin().await?;
-        let hash: Option<String> =
-            sqlx::query_scalar("DELETE FROM keystores WHERE primary_key = $1 RETURNING access_hash")
-                .bind(primary_key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let hash: Option<String> = sqlx::query_scalar(
+            "DELETE FROM keystores WHERE primary_key = $1 RETURNING access_hash",
+        )
+        .bind(primary_key)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(hash) = hash else {
             return Ok(None);
         };
         let event = events::pair_revoked(primary_key);
-        outbox::stage(&mut *tx, std::slice::from_ref(&event)).await?;
+        outbox::stage(&mut tx, std::slice::from_ref(&event)).await?;
         tx.commit().await?;
         Ok(Some((hash, event)))
     }

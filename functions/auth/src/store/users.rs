@@ -184,7 +184,7 @@ async fn staged(
         .fetch_optional(&mut **tx)
         .await?;
     let events = user.as_ref().map(announce).unwrap_or_default();
-    outbox::stage(&mut **tx, &events).await?;
+    outbox::stage(tx, &events).await?;
     Ok((user, events))
 }
 

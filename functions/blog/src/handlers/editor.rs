@@ -52,7 +52,14 @@ impl Editing {
     async fn step(&self, id: &str, step: Move) -> Result<PrivateBlog, ApiError> {
         let blog = self.store.find(validate::object_id(id, "blog")?).await?;
         let moved = self.store.apply(&blog, step, self.caller.id()).await?;
-        blog_changed(&self.ctx, &self.store, &self.cache, &moved, Some(&blog.slug)).await;
+        blog_changed(
+            &self.ctx,
+            &self.store,
+            &self.cache,
+            &moved,
+            Some(&blog.slug),
+        )
+        .await;
         Ok(PrivateBlog::from(&moved))
     }
 }
@@ -66,9 +73,7 @@ async fn publish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlo
 /// Take a live blog down; it goes back to its author as a draft.
 #[handler(subject = "blog.editor.unpublish", http = "PUT /blog/editor/unpublish/id/:id", roles = ["EDITOR"])]
 async fn unpublish(editing: Editing, Json(input): Json<ById>) -> Result<PrivateBlog, ApiError> {
-    editing
-        .step(&input.id, Move::Unpublish)
-        .await
+    editing.step(&input.id, Move::Unpublish).await
 }
 
 async fn all(store: &BlogStore, stage: Stage, page: Page) -> Result<Vec<PrivateBlog>, BlogError> {
