@@ -1,8 +1,8 @@
 //! Runtime overhead: round trips/s of the runtime's echo handler against the same echo written on bare
-//! async-nats, on one private nats-server in one run; the same echo on two servers started from the
-//! shipped `nats/nats.conf`, one with its users and permissions and one without, service and load
-//! client signed in alike, so their ratio is what authorization costs; plus the idle memory of a
-//! function process.
+//! async-nats, on one private nats-server in one run; the same echo on three servers started from
+//! the shipped `nats/nats.conf` (no users; users and passwords; users with their permissions),
+//! service and load client signed in alike, so their ratios are what authentication and the
+//! permissions cost; plus the idle memory of a function process.
 //!
 //! `scripts/bench-runtime` runs it in release mode. Absolute figures on a 2-core machine are noise; the
 //! ratio is the result.
@@ -79,7 +79,7 @@ async fn measure(client: &async_nats::Client, subject: &str) -> LoadReport {
 /// `a`'s throughput over `b`'s: the median of each round's ratio, since both ran back to back in a
 /// round and a burst of other load on the machine then skews one round, not the result; plus the
 /// ratio of the totals.
-fn paired_ratio(rounds: &[[f64; 5]], a: usize, b: usize) -> String {
+fn paired_ratio(rounds: &[[f64; 6]], a: usize, b: usize) -> String {
     let mut ratios: Vec<f64> = rounds.iter().map(|r| r[a] / r[b]).collect();
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
@@ -128,13 +128,17 @@ async fn main() {
     serve_bare_echo(server_side.clone(), "bare.echo", true).await;
     serve_bare_echo(server_side, "bare.bytes", false).await;
 
-    // Authorization alone: the same echo on two servers from the shipped config, one with its
-    // users and permissions, one without, each client signed in the same way.
+    // The bus's security alone: the same echo on three servers from the shipped config: without
+    // users, with users and passwords only, with users and their permissions; every client signs
+    // in the same way.
     let shipped_open = NatsServer::shipped_open();
+    let users_only = NatsServer::shipped_users_only();
     let secured = NatsServer::secured();
     let open_running = serve_as_auth(&shipped_open).await;
+    let users_running = serve_as_auth(&users_only).await;
     let secured_running = serve_as_auth(&secured).await;
     let shipped_open_load = shipped_open.connect_as("bridge").await;
+    let users_load = users_only.connect_as("bridge").await;
     let secured_load = secured.connect_as("bridge").await;
 
     // Warm every path, then alternate rounds so drift on the machine hits all alike.
@@ -147,9 +151,10 @@ async fn main() {
             "auth.apikey.verify",
             &shipped_open_load,
         ),
-        ("echo, shipped+auth", "auth.apikey.verify", &secured_load),
+        ("echo, shipped+users", "auth.apikey.verify", &users_load),
+        ("echo, shipped+perms", "auth.apikey.verify", &secured_load),
     ];
-    let mut rounds = vec![[0f64; 5]; ROUNDS];
+    let mut rounds = vec![[0f64; 6]; ROUNDS];
     for (_, subject, client) in subjects {
         measure(client, subject).await;
     }
@@ -181,10 +186,15 @@ async fn main() {
         ratio(4, 3)
     );
     println!(
+        "with permissions/unauthenticated runtime echo throughput ratio: {} (users, passwords and least-privilege permissions)",
+        ratio(5, 3)
+    );
+    println!(
         "shipped server (JetStream on, no users)/plain server echo ratio: {} (what the rest of the shipped config costs)",
         ratio(3, 0)
     );
     open_running.shutdown().await.expect("drains");
+    users_running.shutdown().await.expect("drains");
     running.shutdown().await.expect("drains");
     secured_running.shutdown().await.expect("drains");
 

@@ -17,6 +17,17 @@ pub struct NatsServer {
     args: Vec<String>,
 }
 
+/// How much of the shipped `nats/permissions.conf` a server keeps.
+#[derive(Debug, Clone, Copy)]
+enum Authorization {
+    /// No users: any client may connect, with or without credentials.
+    None,
+    /// The users and their passwords, no permissions.
+    UsersOnly,
+    /// The shipped file as it is.
+    Permissions,
+}
+
 /// The users of the shipped `nats/permissions.conf`, with the client name each connects as.
 pub const USERS: [(&str, &str); 4] = [
     ("auth", "auth"),
@@ -118,17 +129,24 @@ impl NatsServer {
 
     /// Like [`NatsServer::secured`], with extra config lines (e.g. a `tls { .. }` block).
     pub fn secured_with(extra: &[&str]) -> Self {
-        Self::shipped(extra, true)
+        Self::shipped(extra, Authorization::Permissions)
     }
 
     /// The shipped `nats/nats.conf` with its users and permissions left out: the same server as
     /// [`NatsServer::secured`] otherwise, so a benchmark comparing the two measures authorization alone.
     /// Any credentials are accepted, so [`NatsServer::connect_as`] works on it too.
     pub fn shipped_open() -> Self {
-        Self::shipped(&[], false)
+        Self::shipped(&[], Authorization::None)
     }
 
-    fn shipped(extra: &[&str], authorization: bool) -> Self {
+    /// The shipped `nats/nats.conf` with its users and passwords but no permissions: against
+    /// [`NatsServer::shipped_open`] it measures authentication alone, against
+    /// [`NatsServer::secured`] what the permissions add.
+    pub fn shipped_users_only() -> Self {
+        Self::shipped(&[], Authorization::UsersOnly)
+    }
+
+    fn shipped(extra: &[&str], authorization: Authorization) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("nats-secured-{}", nuid::next()));
         std::fs::create_dir_all(dir.join("js")).expect("temp dir for nats-server");
@@ -137,8 +155,24 @@ impl NatsServer {
             std::fs::copy(workspace_root().join("nats").join(file), dir.join(file))
                 .unwrap_or_else(|err| panic!("cannot copy nats/{file}: {err}"));
         }
-        if !authorization {
-            std::fs::write(dir.join("permissions.conf"), "").expect("write permissions.conf");
+        match authorization {
+            Authorization::Permissions => {}
+            Authorization::None => {
+                std::fs::write(dir.join("permissions.conf"), "").expect("write permissions.conf");
+            }
+            Authorization::UsersOnly => {
+                let users: Vec<String> = USERS
+                    .iter()
+                    .map(|(user, _)| {
+                        format!(
+                            "{{ user: {user}, password: $NATS_{}_PASSWORD }}",
+                            user.to_uppercase()
+                        )
+                    })
+                    .collect();
+                let conf = format!("authorization {{ users = [\n{}\n] }}\n", users.join("\n"));
+                std::fs::write(dir.join("permissions.conf"), conf).expect("write permissions.conf");
+            }
         }
         let mut conf = String::from("include \"nats.conf\"\n");
         for line in extra {
