@@ -31,6 +31,8 @@ const MAX_KEY_LEN: usize = 255;
 pub(crate) struct Keys {
     service: String,
     client: async_nats::Client,
+    /// Copies of the bucket: in a cluster, a stored reply must outlive the loss of a node.
+    replicas: usize,
     store: OnceCell<kv::Store>,
 }
 
@@ -74,10 +76,11 @@ pub(crate) enum Begin<'a> {
 }
 
 impl Keys {
-    pub fn new(service: &str, client: async_nats::Client) -> Self {
+    pub fn new(service: &str, client: async_nats::Client, replicas: usize) -> Self {
         Self {
             service: service.to_owned(),
             client,
+            replicas: replicas.max(1),
             store: OnceCell::new(),
         }
     }
@@ -97,6 +100,7 @@ impl Keys {
                         allow_rollup: true,
                         deny_delete: true,
                         allow_direct: true,
+                        num_replicas: self.replicas,
                         discard: stream::DiscardPolicy::New,
                         ..Default::default()
                     })
