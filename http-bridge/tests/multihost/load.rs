@@ -63,13 +63,29 @@ impl Target {
         let email = format!("{}@example.com", harness::unique_name("mh"));
         let (_, token) = api.new_author(&email, "a-long-password", "Ada").await;
         let published = api.publish(&token, blog("read-me")).await;
-        Self {
+        let target = Self {
             http: api.http.clone(),
             bridge: api.bridge,
             key: api.key,
             token,
             published,
+        };
+        // The first keyed write makes the R3 idempotency bucket, which takes a while: before the
+        // load, as a deployment's first writes would have done long ago.
+        let start = Instant::now();
+        for n in 0.. {
+            let key = format!("warm-up-{n}-{}", target.published);
+            let (status, body) = target.send(Kind::Write, &key).await;
+            if status.is_success() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no keyed write succeeded within 30 s: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        target
     }
 
     /// Sends one request of `kind`; `n` makes the write unique (title, slug and key).

@@ -42,6 +42,9 @@ pub(crate) struct Request {
     body: String,
 }
 
+/// Longest a new claim waits for the bucket's stream to have a leader again.
+const LEADER_MOVE: Duration = Duration::from_secs(2);
+
 /// How long a finished write keeps trying to store its reply while NATS is unreachable.
 const STORE_REPLY_FOR: Duration = Duration::from_secs(30);
 
@@ -133,7 +136,22 @@ impl Keys {
                 revision,
             }))
         };
-        match store.create(&key, claim_bytes.clone()).await {
+        // While the bucket's stream moves to another leader (a node of the cluster restarting),
+        // its subjects have no responder for a moment: wait that out rather than fail the write.
+        let (mut pause, until) = (
+            Duration::from_millis(25),
+            std::time::Instant::now() + LEADER_MOVE.min(budget / 2),
+        );
+        let created = loop {
+            match store.create(&key, claim_bytes.clone()).await {
+                Err(err) if leaderless(&err) && std::time::Instant::now() + pause < until => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                created => break created,
+            }
+        };
+        match created {
             Ok(revision) => return run(revision),
             Err(err) if err.kind() == CreateErrorKind::AlreadyExists => {}
             Err(err) => return Err(unavailable(&err)),
@@ -281,6 +299,13 @@ fn decode(value: &Bytes) -> Result<(Record, Bytes), ApiError> {
     let record = serde_json::from_slice(&value[..split])
         .map_err(|err| ApiError::internal(format!("unreadable idempotency record: {err}")))?;
     Ok((record, value.slice((split + 1).min(value.len())..)))
+}
+
+/// The stream had no responder: no leader at this moment (async-nats reports the no-responders
+/// status on a publish or direct get as "no stream found").
+fn leaderless(err: &kv::CreateError) -> bool {
+    let text = err.to_string();
+    text.contains("no stream found") || text.contains("no responders")
 }
 
 fn conflict() -> ApiError {
