@@ -200,3 +200,23 @@ pub fn failures(outcomes: &[Vec<Outcome>]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Ids of the writes answered with a 2xx.
+pub fn acknowledged(outcomes: &[Vec<Outcome>]) -> Vec<&str> {
+    outcomes
+        .iter()
+        .flatten()
+        .filter_map(|o| o.id.as_deref())
+        .collect()
+}
+
+/// Acknowledged writes that cannot be read back.
+pub async fn lost_writes<'a>(target: &Target, outcomes: &'a [Vec<Outcome>]) -> Vec<&'a str> {
+    let mut lost = Vec::new();
+    for id in acknowledged(outcomes) {
+        if !target.stored(id).await {
+            lost.push(id);
+        }
+    }
+    lost
+}

@@ -3,6 +3,7 @@
 //! and of blog attached to that node; host 3 runs the bridge with every node in its server list.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -239,6 +240,31 @@ impl Platform {
                 (stats["id"].as_str().expect("id").to_owned(), served)
             })
             .collect()
+    }
+
+    /// The host whose node leads `stream`'s replicas, as node `i`'s monitoring port reports it.
+    pub fn stream_leader(&self, i: usize, stream: &str) -> Option<usize> {
+        let mut http = std::net::TcpStream::connect((self.network.host(i).addr.as_str(), 8222))
+            .expect("monitoring port");
+        http.write_all(b"GET /jsz?accounts=true&streams=true HTTP/1.0\r\n\r\n")
+            .expect("ask /jsz");
+        let mut reply = String::new();
+        http.read_to_string(&mut reply).expect("read /jsz");
+        let body = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let jsz: Value = serde_json::from_str(body).expect("/jsz is JSON");
+        let leader = jsz["account_details"]
+            .as_array()?
+            .iter()
+            .flat_map(|account| {
+                account["stream_detail"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .find(|detail| detail["name"] == stream)?["cluster"]["leader"]
+            .as_str()?
+            .to_owned();
+        leader.strip_prefix('n')?.parse().ok()
     }
 
     /// Where the logs are, for failure messages.
