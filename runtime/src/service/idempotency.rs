@@ -42,6 +42,8 @@ pub(crate) struct Request {
     body: String,
 }
 
+/// Longest one bucket operation waits for its acknowledgement before it is tried again.
+const ATTEMPT: Duration = Duration::from_secs(1);
 /// Longest a new claim waits for the bucket's stream to have a leader again.
 const LEADER_MOVE: Duration = Duration::from_secs(2);
 
@@ -57,6 +59,9 @@ struct Record {
     until_ms: u64,
     /// `None` while in progress; 0 for success, else the error code of the stored reply.
     code: Option<u16>,
+    /// Which attempt wrote the claim, so one whose acknowledgement was lost knows it as its own.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    attempt: String,
     /// The error message of a stored error reply.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     message: String,
@@ -91,7 +96,10 @@ impl Keys {
     async fn store(&self) -> Result<&kv::Store, ApiError> {
         self.store
             .get_or_try_init(|| async {
-                let jetstream = async_nats::jetstream::new(self.client.clone());
+                let mut jetstream = async_nats::jetstream::new(self.client.clone());
+                // A reply lost to a leader leaving mid-request is asked again at once, not
+                // after the client's default 5 s.
+                jetstream.set_timeout(ATTEMPT);
                 // The bucket's stream as `create_key_value` would make it; that call first reads
                 // the account info, which it cannot parse from a 2.9 server, so it is done by hand.
                 jetstream
@@ -125,6 +133,7 @@ impl Keys {
             body: request.body.clone(),
             until_ms: unix_ms() + budget.as_millis() as u64 + 1000,
             code: None,
+            attempt: nuid::next().to_string(),
             message: String::new(),
         };
         let claim_bytes = encode(&claim, b"");
@@ -170,6 +179,8 @@ impl Keys {
             ));
         }
         match record.code {
+            // Ours: written by a try above whose acknowledgement was lost.
+            None if record.attempt == claim.attempt => run(entry.revision),
             None if record.until_ms < unix_ms() => {
                 match store.update(&key, claim_bytes, entry.revision).await {
                     Ok(revision) => run(revision),
@@ -247,6 +258,7 @@ impl Claim<'_> {
             body: self.body,
             until_ms: 0,
             code: Some(code),
+            attempt: String::new(),
             message,
         };
         // The write is done: losing its reply to a NATS outage would let the claim expire and a
@@ -301,11 +313,11 @@ fn decode(value: &Bytes) -> Result<(Record, Bytes), ApiError> {
     Ok((record, value.slice((split + 1).min(value.len())..)))
 }
 
-/// The stream had no responder: no leader at this moment (async-nats reports the no-responders
-/// status on a publish or direct get as "no stream found").
+/// The stream had no responder, or its acknowledgement never came: no leader at this moment
+/// (async-nats reports the no-responders status on a publish or direct get as "no stream found").
 fn leaderless(err: &kv::CreateError) -> bool {
     let text = err.to_string();
-    text.contains("no stream found") || text.contains("no responders")
+    text.contains("no stream found") || text.contains("no responders") || text.contains("timed out")
 }
 
 fn conflict() -> ApiError {
