@@ -64,10 +64,15 @@ impl Report {
         self.outcomes.iter().flatten()
     }
 
+    /// Sent before every process of the host was gone, answered after the kill.
+    fn in_flight_at_kill(&self, o: &Outcome) -> bool {
+        o.sent <= self.dead_at && o.done >= self.killed_at
+    }
+
     /// Failures other than requests in flight while the host died.
     fn failed_out_of_flight(&self) -> usize {
         self.all()
-            .filter(|o| !o.ok() && !(o.sent <= self.dead_at && o.done >= self.killed_at))
+            .filter(|o| !o.ok() && !self.in_flight_at_kill(o))
             .count()
     }
 
