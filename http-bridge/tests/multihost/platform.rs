@@ -181,7 +181,7 @@ impl Platform {
                 .env("BRIDGE_DISCOVERY_INTERVAL_MS", "500")
                 .env("BRIDGE_DISCOVERY_WINDOW_MS", "500")
                 // A request whose replica died with its host fails at this deadline.
-                .env("BRIDGE_TIMEOUT_MS", "3000")
+                .env("BRIDGE_TIMEOUT_MS", "5000")
                 .stdout(log.try_clone().expect("log file"))
                 .stderr(log),
         )
