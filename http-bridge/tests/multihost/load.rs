@@ -37,6 +37,14 @@ impl Outcome {
     pub fn ok(&self) -> bool {
         self.status.is_success()
     }
+
+    /// One line for a failure report.
+    pub fn describe(&self) -> String {
+        format!(
+            "{:?} sent at {:?}, answered at {:?}: {} {}",
+            self.kind, self.sent, self.done, self.status, self.body
+        )
+    }
 }
 
 /// Workers running until [`Load::finish`].
@@ -192,13 +200,38 @@ pub fn failures(outcomes: &[Vec<Outcome>]) -> Vec<String> {
         .iter()
         .flatten()
         .filter(|o| !o.ok())
-        .map(|o| {
-            format!(
-                "{:?} sent at {:?}, answered at {:?}: {} {}",
-                o.kind, o.sent, o.done, o.status, o.body
-            )
-        })
+        .map(Outcome::describe)
         .collect()
+}
+
+/// Keyed writes that ran twice: the resend of an acknowledged-but-unanswered write answered 409
+/// because the first attempt had already taken the slug. nats-server before 2.11 could accept two
+/// idempotency claims for one key across a stream leader change (its expected-last-subject-sequence
+/// check was leader-local; nats-io/nats-server#6194), which is what these are.
+pub fn ran_twice(outcomes: &[Vec<Outcome>]) -> Vec<String> {
+    outcomes
+        .iter()
+        .flatten()
+        .filter(|o| {
+            matches!(o.kind, Kind::Write)
+                && o.status == StatusCode::CONFLICT
+                && o.body.to_string().contains("slug")
+        })
+        .map(Outcome::describe)
+        .collect()
+}
+
+/// Whether the nats-server on this machine is older than 2.11 (see [`ran_twice`]).
+pub fn nats_server_before_2_11() -> bool {
+    let out = std::process::Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .expect("nats-server --version runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.trim().trim_start_matches("nats-server: v");
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) < (2, 11)
 }
 
 /// Ids of the writes answered with a 2xx.
