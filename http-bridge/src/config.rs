@@ -49,6 +49,10 @@ pub struct Config {
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = runtime::LogFormat::Text)]
     pub log_format: runtime::LogFormat,
+    /// Set while the NATS server has announced lame duck mode: feed it the connection's events
+    /// ([`crate::LameDuck::observe`]) so requests wait for the move to another node.
+    #[arg(skip)]
+    pub lame_duck: crate::LameDuck,
 }
 
 impl Config {
@@ -69,6 +73,7 @@ impl Config {
             drain_bytes: 64 * 1024,
             apikey_cache_secs: 10,
             log_format: runtime::LogFormat::Text,
+            lame_duck: crate::LameDuck::default(),
         }
     }
 

@@ -16,4 +16,5 @@ pub mod server;
 pub mod status;
 
 pub use config::Config;
+pub use retry::LameDuck;
 pub use server::{Bridge, Running};

@@ -7,7 +7,11 @@ use http_bridge::{Bridge, Config};
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();
     runtime::init_logging(config.log_format);
-    let client = config.connection.connect("http-bridge").await?;
+    let lame_duck = config.lame_duck.clone();
+    let client = config
+        .connection
+        .connect_with("http-bridge", move |event| lame_duck.observe(event))
+        .await?;
     let running = Bridge::start(config, client)
         .await
         .map_err(|err| runtime::Error::startup("cannot listen", err))?;

@@ -192,7 +192,7 @@ async fn api(
 /// Checks made before the body is read: the bus is up, the API key is valid.
 async fn admit(state: &State, parts: &Parts) -> Result<(), Failure> {
     // Fail fast during an outage: a request queued for a dead connection would only time out.
-    if state.client.connection_state() != async_nats::connection::State::Connected {
+    if !retry::connected(&state.client, &state.config.lame_duck).await {
         return Err(
             ApiError::Unavailable("the message bus is unreachable; retry shortly".into()).into(),
         );
@@ -291,7 +291,7 @@ async fn forward(
         )
         .retry_after());
     };
-    if state.client.connection_state() != async_nats::connection::State::Connected {
+    if !retry::connected(&state.client, &state.config.lame_duck).await {
         return Err(
             ApiError::Unavailable("the message bus is unreachable; retry shortly".into()).into(),
         );

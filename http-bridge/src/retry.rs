@@ -4,10 +4,14 @@
 //! time out. Safe requests (GET, HEAD) and writes carrying an `Idempotency-Key` are sent again on
 //! the new connection, within the same deadline (again on a 503 while handlers come back, for up
 //! to [`REJOIN_WAIT`]); anything else, a second drop, or no new connection within [`REJOIN_WAIT`],
-//! is a 503 with `Retry-After`. A rolling restart of NATS nodes
-//! relies on this to cost clients no failed requests.
+//! is a 503 with `Retry-After`. A resent keyed write that finds its first attempt still running
+//! (409 from the function, not a replay) asks again until that attempt's reply is stored. While
+//! the server has announced lame duck mode, a request that finds the connection down waits for the
+//! move to another node rather than failing at once. A rolling restart of NATS nodes relies on
+//! this to cost clients no failed requests.
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_nats::connection::State;
@@ -40,6 +44,7 @@ pub(crate) async fn request(
     resend: bool,
 ) -> Result<Message, ApiError> {
     let deadline = Instant::now() + timeout;
+    let keyed = headers.get(runtime::wire::IDEMPOTENCY_KEY).is_some();
     // Set once the connection has dropped: until then, resending is over.
     let mut give_up: Option<Instant> = None;
     loop {
@@ -49,6 +54,12 @@ pub(crate) async fn request(
             runtime::request_message(client, subject, headers.clone(), payload.clone(), remaining);
         let dropped_again = tokio::select! {
             reply = reply => match (reply, give_up) {
+                // Our first attempt holds the key and is still running; its stored reply will be
+                // replayed to a later ask.
+                (Ok(message), Some(_)) if keyed && in_progress(&message) && Instant::now() + WATCH < deadline => {
+                    tokio::time::sleep(WATCH).await;
+                    continue;
+                }
                 // After a restart the handlers subscribe again a moment after the bridge: a 503
                 // (no responders, or busy) means not carried out, so it is safe to send once more.
                 (Err(err), Some(until)) if err.code() == 503 && Instant::now() + WATCH < until => {
@@ -96,6 +107,39 @@ async fn rejoined(client: &Client, until: Instant) -> bool {
         tokio::time::sleep(WATCH).await;
     }
     true
+}
+
+/// A 409 that is not a replay: the function's "this key's first attempt is still running".
+fn in_progress(message: &Message) -> bool {
+    message.headers.as_ref().is_some_and(|h| {
+        h.get(runtime::wire::ERROR_CODE_HEADER)
+            .is_some_and(|code| code.as_str() == "409")
+            && h.get(runtime::wire::IDEMPOTENT_REPLAYED).is_none()
+    })
+}
+
+/// Whether the server has announced lame duck mode since the connection was last made: its
+/// coming disconnect is a move to another node of the cluster, not an outage.
+#[derive(Debug, Clone, Default)]
+pub struct LameDuck(Arc<AtomicBool>);
+
+impl LameDuck {
+    /// Follows the connection: set by the server's announcement, cleared once connected again.
+    pub fn observe(&self, event: &async_nats::Event) {
+        match event {
+            async_nats::Event::LameDuckMode => self.0.store(true, Ordering::Relaxed),
+            async_nats::Event::Connected => self.0.store(false, Ordering::Relaxed),
+            _ => {}
+        }
+    }
+}
+
+/// Whether the connection is up, waiting for it up to [`REJOIN_WAIT`] when it is down because
+/// a server in lame duck mode closed it; an outage fails at once.
+pub(crate) async fn connected(client: &Client, lame_duck: &LameDuck) -> bool {
+    client.connection_state() == State::Connected
+        || (lame_duck.0.load(Ordering::Relaxed)
+            && rejoined(client, Instant::now() + REJOIN_WAIT).await)
 }
 
 fn lost(resend: bool) -> ApiError {

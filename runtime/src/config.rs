@@ -22,7 +22,8 @@ pub struct Config {
     /// Seconds to finish in-flight requests after SIGTERM.
     #[arg(long, env = "DRAIN_GRACE_SECS", default_value_t = 30)]
     pub drain_grace_secs: u64,
-    /// Copies of each event stream this function owns: 1 on one server, 3 in a NATS cluster.
+    /// Copies of each JetStream stream this function makes (its event streams and the shared
+    /// idempotency bucket): 1 on one server, 3 in a NATS cluster, so losing a node loses nothing.
     #[arg(long, env = "EVENTS_STREAM_REPLICAS", default_value_t = 1)]
     pub events_replicas: usize,
     /// `text` or `json` log lines.

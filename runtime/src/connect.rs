@@ -90,6 +90,17 @@ impl Connection {
     /// Replies come back on `_INBOX.<name>.>`, so the server can give each user its own inbox
     /// and no other user can read them.
     pub async fn options(&self, name: &str) -> Result<ConnectOptions, Error> {
+        self.options_with(name, |_| {}).await
+    }
+
+    /// Like [`Connection::options`], also showing every connection event to `watch` (e.g. a
+    /// server announcing lame duck mode before it closes the connection).
+    pub async fn options_with(
+        &self,
+        name: &str,
+        watch: impl Fn(&async_nats::Event) + Send + Sync + 'static,
+    ) -> Result<ConnectOptions, Error> {
+        let watch = std::sync::Arc::new(watch);
         let chosen = [
             self.creds.is_some(),
             self.nkey.is_some(),
@@ -145,31 +156,44 @@ impl Connection {
             .custom_inbox_prefix(inbox_prefix(name))
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(None)
-            .event_callback(|event| async move {
-                match event {
-                    async_nats::Event::Connected => tracing::info!("connected to NATS"),
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!("disconnected from NATS; reconnecting")
+            .event_callback(move |event| {
+                let watch = watch.clone();
+                async move {
+                    watch(&event);
+                    match event {
+                        async_nats::Event::Connected => tracing::info!("connected to NATS"),
+                        async_nats::Event::Disconnected => {
+                            tracing::warn!("disconnected from NATS; reconnecting")
+                        }
+                        async_nats::Event::ServerError(
+                            err @ async_nats::ServerError::AuthorizationViolation,
+                        ) => {
+                            // Credentials were revoked or rotated under us: retrying cannot help.
+                            tracing::error!(%err, "NATS refused our credentials; exiting");
+                            std::process::exit(EXIT_BAD_CREDENTIALS);
+                        }
+                        other => tracing::info!(event = %other, "NATS event"),
                     }
-                    async_nats::Event::ServerError(
-                        err @ async_nats::ServerError::AuthorizationViolation,
-                    ) => {
-                        // Credentials were revoked or rotated under us: retrying cannot help.
-                        tracing::error!(%err, "NATS refused our credentials; exiting");
-                        std::process::exit(EXIT_BAD_CREDENTIALS);
-                    }
-                    other => tracing::info!(event = %other, "NATS event"),
                 }
             }))
     }
 
     /// Connects; a NATS that is down or refuses our credentials at start is an error, not a hang.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client, Error> {
+        self.connect_with(name, |_| {}).await
+    }
+
+    /// Like [`Connection::connect`], also showing every connection event to `watch`.
+    pub async fn connect_with(
+        &self,
+        name: &str,
+        watch: impl Fn(&async_nats::Event) + Send + Sync + 'static,
+    ) -> Result<async_nats::Client, Error> {
         let servers = self.servers();
         if servers.is_empty() {
             return Err(Error::Config("NATS_URL lists no server".into()));
         }
-        let options = self.options(name).await?;
+        let options = self.options_with(name, watch).await?;
         options.connect(servers.as_slice()).await.map_err(|err| {
             let to = servers.join(",");
             match err.kind() {

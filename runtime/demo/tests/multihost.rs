@@ -3,8 +3,6 @@
 //! under load, SIGTERM with the host's node down. Needs root (CAP_NET_ADMIN); without it the test
 //! fails saying so.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -13,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use harness::Process;
-use harness::netns::{Network, nats_cluster_config};
+use harness::netns::{Network, nats_cluster_config, wait_for_routes};
 use serde_json::Value;
 
 const HOSTS: usize = 3;
@@ -96,32 +94,6 @@ impl Drop for Platform {
         self.replicas.clear();
         self.nodes.clear();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Waits until the node's monitoring port reports `routes` routes: the cluster has formed.
-fn wait_for_routes(addr: &str, routes: usize) {
-    let start = Instant::now();
-    loop {
-        let body = TcpStream::connect((addr, 8222))
-            .ok()
-            .and_then(|mut stream| {
-                stream.write_all(b"GET /routez HTTP/1.0\r\n\r\n").ok()?;
-                let mut body = String::new();
-                stream.read_to_string(&mut body).ok()?;
-                Some(body)
-            });
-        if body
-            .as_ref()
-            .is_some_and(|b| b.contains(&format!("\"num_routes\": {routes}")))
-        {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "NATS node {addr} did not join its {routes} routes: {body:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

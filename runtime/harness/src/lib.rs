@@ -16,7 +16,7 @@ mod world;
 pub use http_client::{Http, HttpReply};
 pub use keys::{KeyPair, rsa_key_pair};
 pub use load::{LoadReport, nats_load};
-pub use nats::NatsServer;
+pub use nats::{NatsServer, Users};
 pub use private_redis::PrivateRedis;
 pub use process::{Process, binary, example, free_port, wait_for_port};
 pub use stores::{fresh_postgres_database, mongodb_url, redis_url, unique_name};

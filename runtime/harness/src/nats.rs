@@ -1,6 +1,6 @@
 //! A private nats-server per test, for tests that stop or restart it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -151,17 +151,15 @@ impl NatsServer {
         let dir = std::env::temp_dir().join(format!("nats-secured-{}", nuid::next()));
         std::fs::create_dir_all(dir.join("js")).expect("temp dir for nats-server");
         // nats-server resolves includes relative to the including file only: copy the shipped pair.
-        for file in ["nats.conf", "permissions.conf"] {
-            std::fs::copy(workspace_root().join("nats").join(file), dir.join(file))
-                .unwrap_or_else(|err| panic!("cannot copy nats/{file}: {err}"));
-        }
+        copy_shipped("nats.conf", &dir);
+        let users = Users::write(&dir);
         match authorization {
             Authorization::Permissions => {}
             Authorization::None => {
                 std::fs::write(dir.join("permissions.conf"), "").expect("write permissions.conf");
             }
             Authorization::UsersOnly => {
-                let users: Vec<String> = USERS
+                let entries: Vec<String> = USERS
                     .iter()
                     .map(|(user, _)| {
                         format!(
@@ -170,7 +168,7 @@ impl NatsServer {
                         )
                     })
                     .collect();
-                let conf = format!("authorization {{ users = [\n{}\n] }}\n", users.join("\n"));
+                let conf = format!("authorization {{ users = [\n{}\n] }}\n", entries.join("\n"));
                 std::fs::write(dir.join("permissions.conf"), conf).expect("write permissions.conf");
             }
         }
@@ -192,16 +190,7 @@ impl NatsServer {
             .arg(dir.join("nats.pid"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        for (user, _) in USERS {
-            let password = nuid::next().to_string();
-            std::fs::write(dir.join(format!("{user}.password")), &password)
-                .expect("write password file");
-            // nats-server parses a variable's value as config: quoted, it is always a string.
-            command.env(
-                format!("NATS_{}_PASSWORD", user.to_uppercase()),
-                format!("\"{password}\""),
-            );
-        }
+        command.envs(users.server_env());
         let process = Process::spawn("nats-server", &mut command);
         wait_for_port(port, Duration::from_secs(10), "nats-server (secured)");
         Self {
@@ -215,36 +204,23 @@ impl NatsServer {
 
     /// The password file of `user` on a [`NatsServer::secured`] server.
     pub fn password_file(&self, user: &str) -> PathBuf {
-        let dir = self.secrets.as_ref().expect("a secured() server has users");
-        assert!(
-            USERS.iter().any(|(u, _)| *u == user),
-            "no NATS user '{user}'"
-        );
-        dir.join(format!("{user}.password"))
+        self.users().password_file(user)
+    }
+
+    fn users(&self) -> Users {
+        Users {
+            dir: self.secrets.clone().expect("a secured() server has users"),
+        }
     }
 
     /// Environment a binary needs to sign in as `user` (`NATS_URL`, `NATS_USER`, `NATS_PASSWORD_FILE`).
     pub fn env_for(&self, user: &str) -> Vec<(&'static str, String)> {
-        vec![
-            ("NATS_URL", self.url()),
-            ("NATS_USER", user.to_owned()),
-            (
-                "NATS_PASSWORD_FILE",
-                self.password_file(user).display().to_string(),
-            ),
-        ]
+        self.users().env_for(user, &self.url())
     }
 
     /// Client options signed in as `user`, with that user's inbox prefix.
     pub fn options_for(&self, user: &str) -> async_nats::ConnectOptions {
-        let (_, client) = USERS
-            .iter()
-            .find(|(u, _)| *u == user)
-            .unwrap_or_else(|| panic!("no NATS user '{user}'"));
-        let password = std::fs::read_to_string(self.password_file(user)).expect("password file");
-        async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password)
-            .name(*client)
-            .custom_inbox_prefix(format!("_INBOX.{client}"))
+        self.users().options_for(user)
     }
 
     /// A client signed in as `user`.
@@ -297,6 +273,86 @@ impl Drop for NatsServer {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The shipped users with a fresh password each, in files of one directory as a deployment
+/// mounts them: for servers started by hand, such as the nodes of a cluster.
+#[derive(Debug, Clone)]
+pub struct Users {
+    dir: PathBuf,
+}
+
+impl Users {
+    /// Writes a fresh password file per user and the shipped `permissions.conf` into `dir`, so a
+    /// config there can `include "permissions.conf"`.
+    pub fn write(dir: &Path) -> Self {
+        copy_shipped("permissions.conf", dir);
+        for (user, _) in USERS {
+            std::fs::write(
+                dir.join(format!("{user}.password")),
+                nuid::next().to_string(),
+            )
+            .expect("write password file");
+        }
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The environment nats-server resolves the passwords of `permissions.conf` from.
+    pub fn server_env(&self) -> Vec<(String, String)> {
+        USERS
+            .iter()
+            .map(|(user, _)| {
+                let password =
+                    std::fs::read_to_string(self.password_file(user)).expect("password file");
+                // nats-server parses a variable's value as config: quoted, it is always a string.
+                (
+                    format!("NATS_{}_PASSWORD", user.to_uppercase()),
+                    format!("\"{password}\""),
+                )
+            })
+            .collect()
+    }
+
+    /// The password file of `user`.
+    pub fn password_file(&self, user: &str) -> PathBuf {
+        assert!(
+            USERS.iter().any(|(u, _)| *u == user),
+            "no NATS user '{user}'"
+        );
+        self.dir.join(format!("{user}.password"))
+    }
+
+    /// Environment a binary needs to sign in as `user` on `urls` (`NATS_URL`, `NATS_USER`,
+    /// `NATS_PASSWORD_FILE`).
+    pub fn env_for(&self, user: &str, urls: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("NATS_URL", urls.to_owned()),
+            ("NATS_USER", user.to_owned()),
+            (
+                "NATS_PASSWORD_FILE",
+                self.password_file(user).display().to_string(),
+            ),
+        ]
+    }
+
+    /// Client options signed in as `user`, with that user's inbox prefix.
+    pub fn options_for(&self, user: &str) -> async_nats::ConnectOptions {
+        let (_, client) = USERS
+            .iter()
+            .find(|(u, _)| *u == user)
+            .unwrap_or_else(|| panic!("no NATS user '{user}'"));
+        let password = std::fs::read_to_string(self.password_file(user)).expect("password file");
+        async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password)
+            .name(*client)
+            .custom_inbox_prefix(format!("_INBOX.{client}"))
+    }
+}
+
+fn copy_shipped(file: &str, dir: &Path) {
+    std::fs::copy(workspace_root().join("nats").join(file), dir.join(file))
+        .unwrap_or_else(|err| panic!("cannot copy nats/{file}: {err}"));
 }
 
 fn workspace_root() -> PathBuf {

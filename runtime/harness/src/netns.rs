@@ -4,13 +4,17 @@
 //! only there; the test process reaches them through the bridge's own address. Everything is
 //! created with names unique to the run and removed on drop.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 /// A private network of `hosts` namespaces joined by a bridge, removed on drop.
 #[derive(Debug)]
 pub struct Network {
     bridge: String,
+    gateway: String,
     hosts: Vec<Host>,
 }
 
@@ -55,13 +59,14 @@ impl Network {
         let subnet = format!("10.{}.{}", 100 + (run % 100), (run / 100 + seq * 7) % 250);
         let mut network = Self {
             bridge: format!("nbb{tag}"),
+            gateway: format!("{subnet}.1"),
             hosts: Vec::new(),
         };
         ip(&["link", "add", &network.bridge, "type", "bridge"])?;
         ip(&[
             "addr",
             "add",
-            &format!("{subnet}.1/24"),
+            &format!("{}/24", network.gateway),
             "dev",
             &network.bridge,
         ])?;
@@ -94,6 +99,12 @@ impl Network {
     /// The `i`th host.
     pub fn host(&self, i: usize) -> &Host {
         &self.hosts[i]
+    }
+
+    /// The bridge's own address: the test process (the root namespace) as every host sees it,
+    /// e.g. for a forwarder to servers that listen on the root namespace's loopback only.
+    pub fn gateway(&self) -> &str {
+        &self.gateway
     }
 }
 
@@ -139,4 +150,31 @@ pub fn nats_cluster_config(node: usize, addrs: &[&str], extra: &str) -> String {
         routes.join("\n"),
         addr = addrs[node],
     )
+}
+
+/// Waits until the NATS node whose monitoring port is `addr:8222` reports `routes` routes: the
+/// cluster has formed. Panics after 20 s.
+pub fn wait_for_routes(addr: &str, routes: usize) {
+    let start = Instant::now();
+    loop {
+        let body = TcpStream::connect((addr, 8222))
+            .ok()
+            .and_then(|mut stream| {
+                stream.write_all(b"GET /routez HTTP/1.0\r\n\r\n").ok()?;
+                let mut body = String::new();
+                stream.read_to_string(&mut body).ok()?;
+                Some(body)
+            });
+        if body
+            .as_ref()
+            .is_some_and(|b| b.contains(&format!("\"num_routes\": {routes}")))
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "NATS node {addr} did not join its {routes} routes: {body:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

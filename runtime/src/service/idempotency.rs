@@ -31,6 +31,8 @@ const MAX_KEY_LEN: usize = 255;
 pub(crate) struct Keys {
     service: String,
     client: async_nats::Client,
+    /// Copies of the bucket: in a cluster, a stored reply must outlive the loss of a node.
+    replicas: usize,
     store: OnceCell<kv::Store>,
 }
 
@@ -39,6 +41,11 @@ pub(crate) struct Request {
     key: String,
     body: String,
 }
+
+/// Longest one bucket operation waits for its acknowledgement before it is tried again.
+const ATTEMPT: Duration = Duration::from_secs(1);
+/// Longest a new claim waits for the bucket's stream to have a leader again.
+const LEADER_MOVE: Duration = Duration::from_secs(2);
 
 /// How long a finished write keeps trying to store its reply while NATS is unreachable.
 const STORE_REPLY_FOR: Duration = Duration::from_secs(30);
@@ -52,6 +59,9 @@ struct Record {
     until_ms: u64,
     /// `None` while in progress; 0 for success, else the error code of the stored reply.
     code: Option<u16>,
+    /// Which attempt wrote the claim, so one whose acknowledgement was lost knows it as its own.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    attempt: String,
     /// The error message of a stored error reply.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     message: String,
@@ -74,10 +84,11 @@ pub(crate) enum Begin<'a> {
 }
 
 impl Keys {
-    pub fn new(service: &str, client: async_nats::Client) -> Self {
+    pub fn new(service: &str, client: async_nats::Client, replicas: usize) -> Self {
         Self {
             service: service.to_owned(),
             client,
+            replicas: replicas.max(1),
             store: OnceCell::new(),
         }
     }
@@ -85,7 +96,10 @@ impl Keys {
     async fn store(&self) -> Result<&kv::Store, ApiError> {
         self.store
             .get_or_try_init(|| async {
-                let jetstream = async_nats::jetstream::new(self.client.clone());
+                let mut jetstream = async_nats::jetstream::new(self.client.clone());
+                // A reply lost to a leader leaving mid-request is asked again at once, not
+                // after the client's default 5 s.
+                jetstream.set_timeout(ATTEMPT);
                 // The bucket's stream as `create_key_value` would make it; that call first reads
                 // the account info, which it cannot parse from a 2.9 server, so it is done by hand.
                 jetstream
@@ -97,6 +111,7 @@ impl Keys {
                         allow_rollup: true,
                         deny_delete: true,
                         allow_direct: true,
+                        num_replicas: self.replicas,
                         discard: stream::DiscardPolicy::New,
                         ..Default::default()
                     })
@@ -118,6 +133,7 @@ impl Keys {
             body: request.body.clone(),
             until_ms: unix_ms() + budget.as_millis() as u64 + 1000,
             code: None,
+            attempt: nuid::next().to_string(),
             message: String::new(),
         };
         let claim_bytes = encode(&claim, b"");
@@ -129,7 +145,22 @@ impl Keys {
                 revision,
             }))
         };
-        match store.create(&key, claim_bytes.clone()).await {
+        // While the bucket's stream moves to another leader (a node of the cluster restarting),
+        // its subjects have no responder for a moment: wait that out rather than fail the write.
+        let (mut pause, until) = (
+            Duration::from_millis(25),
+            std::time::Instant::now() + LEADER_MOVE.min(budget / 2),
+        );
+        let created = loop {
+            match store.create(&key, claim_bytes.clone()).await {
+                Err(err) if leaderless(&err) && std::time::Instant::now() + pause < until => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                created => break created,
+            }
+        };
+        match created {
             Ok(revision) => return run(revision),
             Err(err) if err.kind() == CreateErrorKind::AlreadyExists => {}
             Err(err) => return Err(unavailable(&err)),
@@ -148,6 +179,8 @@ impl Keys {
             ));
         }
         match record.code {
+            // Ours: written by a try above whose acknowledgement was lost.
+            None if record.attempt == claim.attempt => run(entry.revision),
             None if record.until_ms < unix_ms() => {
                 match store.update(&key, claim_bytes, entry.revision).await {
                     Ok(revision) => run(revision),
@@ -225,6 +258,7 @@ impl Claim<'_> {
             body: self.body,
             until_ms: 0,
             code: Some(code),
+            attempt: String::new(),
             message,
         };
         // The write is done: losing its reply to a NATS outage would let the claim expire and a
@@ -277,6 +311,13 @@ fn decode(value: &Bytes) -> Result<(Record, Bytes), ApiError> {
     let record = serde_json::from_slice(&value[..split])
         .map_err(|err| ApiError::internal(format!("unreadable idempotency record: {err}")))?;
     Ok((record, value.slice((split + 1).min(value.len())..)))
+}
+
+/// The stream had no responder, or its acknowledgement never came: no leader at this moment
+/// (async-nats reports the no-responders status on a publish or direct get as "no stream found").
+fn leaderless(err: &kv::CreateError) -> bool {
+    let text = err.to_string();
+    text.contains("no stream found") || text.contains("no responders") || text.contains("timed out")
 }
 
 fn conflict() -> ApiError {

@@ -192,7 +192,11 @@ impl Service {
             ctx: Ctx::new(client.clone(), self.state, self.name.clone()),
             authorizer,
             tracker: TaskTracker::new(),
-            idempotency: idempotency::Keys::new(&self.name, client.clone()),
+            idempotency: idempotency::Keys::new(
+                &self.name,
+                client.clone(),
+                self.config.events_replicas,
+            ),
         });
         let stop = CancellationToken::new();
         let mut endpoints = Vec::with_capacity(selected.len());
