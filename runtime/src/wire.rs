@@ -23,6 +23,8 @@ pub const RETRY_AFTER: &str = "Retry-After";
 pub const CLIENT_ADDR: &str = "X-Client-Addr";
 /// W3C trace context, forwarded so traces span HTTP and NATS hops.
 pub const TRACEPARENT: &str = "traceparent";
+/// W3C vendor trace state, forwarded beside `traceparent`.
+pub const TRACESTATE: &str = "tracestate";
 /// Client-chosen key that makes a retried write run once (IETF httpapi idempotency-key draft).
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// Set to `true` on a reply that was stored for an earlier attempt with the same Idempotency-Key.
