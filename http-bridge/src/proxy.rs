@@ -128,7 +128,7 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
     }
     let status = response.status().as_u16();
     if let Some(span) = span {
-        span.record("otel.name", format!("{method} {route}"));
+        telemetry::rename(&span, format!("{method} {route}"));
         span.record("http.route", route.as_str());
         span.record("http.response.status_code", status);
         telemetry::record_status(&span, status);
@@ -157,7 +157,6 @@ fn request_span(
     let span = tracing::info_span!(
         target: telemetry::TARGET,
         "http.request",
-        otel.name = Empty,
         otel.kind = "server",
         http.request.method = %method,
         url.path = path,

@@ -50,8 +50,9 @@ impl Ctx {
     /// Publishes an event (pub/sub, heard by every replica) as JSON.
     pub async fn publish<T: Serialize>(&self, subject: &str, event: &T) -> Result<(), ApiError> {
         let payload = serde_json::to_vec(event).map_err(ApiError::internal)?;
-        let unavailable =
-            |err: async_nats::PublishError| ApiError::Unavailable(format!("cannot publish {subject}: {err}"));
+        let unavailable = |err: async_nats::PublishError| {
+            ApiError::Unavailable(format!("cannot publish {subject}: {err}"))
+        };
         if !telemetry::enabled() {
             return self
                 .inner

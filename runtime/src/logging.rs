@@ -8,12 +8,12 @@ use std::fmt;
 use std::future::Future;
 
 use tracing::{Event, Subscriber};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, format::Format};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
 
@@ -70,14 +70,12 @@ where
 {
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match log_format {
-        LogFormat::Json => Box::new(
-            layer
-                .fmt_fields(JsonFields::new())
-                .event_format(WithRequest {
-                    inner: format().json().flatten_event(true),
-                    json: true,
-                }),
-        ),
+        LogFormat::Json => Box::new(layer.fmt_fields(JsonFields::new()).event_format(
+            WithRequest {
+                inner: format().json().flatten_event(true),
+                json: true,
+            },
+        )),
         LogFormat::Text => Box::new(layer.event_format(WithRequest {
             inner: format(),
             json: false,

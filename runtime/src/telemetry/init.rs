@@ -46,10 +46,13 @@ where
         return None;
     }
     // The subscriber is not installed yet, so problems go to stderr as they are.
-    if let Some(other) = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]
-        .iter()
-        .find_map(|name| var(name))
-        .filter(|protocol| protocol != "http/protobuf")
+    if let Some(other) = [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ]
+    .iter()
+    .find_map(|name| var(name))
+    .filter(|protocol| protocol != "http/protobuf")
     {
         eprintln!("OTEL_EXPORTER_OTLP_PROTOCOL={other} is not built in; exporting http/protobuf");
     }

@@ -8,8 +8,10 @@
 mod init;
 mod propagate;
 
+use opentelemetry::trace::TraceContextExt as _;
 use tracing::Span;
 use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 pub(crate) use init::layer;
 pub use init::{enabled, shutdown};
@@ -28,6 +30,15 @@ pub fn record_status(span: &Span, status: u16) {
     if status >= 500 {
         span.record("otel.status_code", "ERROR");
     }
+}
+
+/// Names `span` once what it covers is known (the bridge learns the route after the span began);
+/// exporters take the name from the start otherwise.
+pub fn rename(span: &Span, name: String) {
+    if span.is_none() {
+        return;
+    }
+    span.context().span().update_name(name);
 }
 
 /// The span of one NATS message a handler takes: a child of the trace the message carries.
@@ -79,5 +90,18 @@ pub(crate) fn publish_span(subject: &str) -> Span {
         messaging.system = "nats",
         messaging.operation.type = "send",
         messaging.destination.name = subject,
+    )
+}
+
+/// The span of one call to a store (`db.system` such as `redis`), for calls that no
+/// `#[tracing::instrument(target = "otel", ..)]` function wraps; `Span::none()` when tracing is off.
+pub fn store_span(system: &'static str, operation: &str) -> Span {
+    tracing::info_span!(
+        target: TARGET,
+        "store.call",
+        otel.name = format!("{system}.{operation}"),
+        otel.kind = "client",
+        db.system = system,
+        db.operation.name = operation,
     )
 }

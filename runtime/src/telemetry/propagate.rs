@@ -51,7 +51,10 @@ impl Extractor for NatsIn<'_> {
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.0.iter().map(|(name, _)| AsRef::<str>::as_ref(name)).collect()
+        self.0
+            .iter()
+            .map(|(name, _)| AsRef::<str>::as_ref(name))
+            .collect()
     }
 }
 

@@ -16,6 +16,7 @@ pub struct ApiKeyRow {
 
 impl AuthStore {
     /// Stores a new key by its hash.
+    #[tracing::instrument(target = "otel", name = "postgres.insert_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_api_key(
         &self,
         id: Uuid,
@@ -32,6 +33,7 @@ impl AuthStore {
     }
 
     /// Stores the seed key unless a key with this hash exists.
+    #[tracing::instrument(target = "otel", name = "postgres.ensure_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ensure_api_key(&self, key_hash: &str, comment: &str) -> Result<(), AuthError> {
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, comments) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING",
@@ -45,6 +47,7 @@ impl AuthStore {
     }
 
     /// The active key with this hash.
+    #[tracing::instrument(target = "otel", name = "postgres.api_key_by_hash", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, AuthError> {
         Ok(sqlx::query_as::<_, ApiKeyRow>(
             "SELECT id, permissions FROM api_keys WHERE key_hash = $1 AND status",
@@ -55,6 +58,7 @@ impl AuthStore {
     }
 
     /// Deactivates a key and returns its hash (to drop its cache entry); `None` when no active key has this id.
+    #[tracing::instrument(target = "otel", name = "postgres.revoke_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<String>, AuthError> {
         Ok(sqlx::query_scalar(
             "UPDATE api_keys SET status = false, updated_at = now() WHERE id = $1 AND status RETURNING key_hash",
