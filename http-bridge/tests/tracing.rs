@@ -137,6 +137,47 @@ async fn one_request_is_one_trace_across_bridge_blog_and_auth() {
     );
 }
 
+#[tokio::test]
+async fn spans_still_queued_are_exported_when_the_bridge_drains() {
+    let receiver = Receiver::start().await;
+    let setup = Setup::without_bridge().await;
+    let port = harness::free_port();
+    let bridge = Process::spawn(
+        "http-bridge",
+        setup
+            .world
+            .command(env!("CARGO_BIN_EXE_http-bridge"))
+            .env("BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+            .envs(otel_env(&receiver, "http-bridge"))
+            // Far past the test: only the flush on SIGTERM can deliver the span.
+            .env("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+    );
+    harness::wait_for_port(port, Duration::from_secs(10), "the bridge");
+    let reply = setup
+        .http
+        .send(
+            Method::GET,
+            &format!("http://127.0.0.1:{port}/no/such/route"),
+            "",
+            &[("x-api-key", KEY)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(receiver.spans().is_empty(), "exported before the drain");
+
+    let (code, _) = bridge.stop(Duration::from_secs(15)).await;
+
+    assert_eq!(code, Some(0));
+    let spans = receiver.spans();
+    let span = spans
+        .iter()
+        .find(|s| s.service == "http-bridge" && s.kind == SERVER)
+        .unwrap_or_else(|| panic!("no request span after the drain: {spans:#?}"));
+    assert_eq!(span.attr("status"), "404", "{span:#?}");
+    assert_eq!(span.attr("http.route"), "(unmatched)", "{span:#?}");
+    assert!(span.parent_id.is_empty(), "{span:#?}");
+}
+
 /// Attribute naming the subject of a NATS span.
 const DESTINATION: &str = "messaging.destination.name";
 /// How long the spans of one request may take to arrive (exports run every 100 ms).
