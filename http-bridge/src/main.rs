@@ -18,5 +18,6 @@ async fn main() -> Result<(), runtime::Error> {
     runtime::shutdown_signal().await;
     tracing::info!("shutdown requested; finishing in-flight requests");
     running.shutdown().await;
+    runtime::telemetry::shutdown();
     Ok(())
 }

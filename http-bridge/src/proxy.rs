@@ -8,8 +8,10 @@ use http::request::Parts;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use runtime::{ApiError, wire};
+use runtime::{ApiError, telemetry, wire};
 use sha2::{Digest, Sha256};
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 use crate::apikey::ClientAddr;
 use crate::operator::{self, Answer, OPERATIONS};
@@ -79,8 +81,17 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut replayed = false;
+    // API requests only: health checks and scrapes would drown the traces worth reading.
+    let mut span = None;
     let (route, result) = match operator::answer(state, &method, &path).await {
         Some(response) => (OPERATIONS.to_owned(), Ok(response)),
+        None if telemetry::enabled() => {
+            let traced = request_span(&method, &path, &request_id, request.headers());
+            span = Some(traced.clone());
+            api(state, request, &request_id, &mut replayed)
+                .instrument(traced)
+                .await
+        }
         None => api(state, request, &request_id, &mut replayed).await,
     };
     let mut response = match result {
@@ -116,6 +127,12 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
             .insert(HeaderName::from_static("x-request-id"), value);
     }
     let status = response.status().as_u16();
+    if let Some(span) = span {
+        telemetry::rename(&span, format!("{method} {route}"));
+        span.record("http.route", route.as_str());
+        span.record("http.response.status_code", status);
+        telemetry::record_status(&span, status);
+    }
     state
         .metrics
         .observe(method.as_str(), &route, status, started.elapsed());
@@ -128,6 +145,29 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
         tracing::debug!(%request_id, %method, %path, status, "request answered");
     }
     response
+}
+
+/// The span of one API request: a child of the client's `traceparent`, or a new trace.
+fn request_span(
+    method: &http::Method,
+    path: &str,
+    request_id: &str,
+    headers: &http::HeaderMap,
+) -> Span {
+    let span = tracing::info_span!(
+        target: telemetry::TARGET,
+        "http.request",
+        otel.kind = "server",
+        http.request.method = %method,
+        url.path = path,
+        http.route = Empty,
+        http.response.status_code = Empty,
+        request_id,
+        status = Empty,
+        otel.status_code = Empty,
+    );
+    telemetry::follow_http(&span, headers);
+    span
 }
 
 async fn api(
@@ -300,9 +340,12 @@ async fn forward(
     let mut headers = HeaderMap::new();
     headers.insert(wire::REQUEST_ID, request_id);
     headers.insert(wire::DEADLINE, deadline_ms(timeout).to_string().as_str());
+    // The client's trace context passes as it came; with tracing on, the NATS leg's span
+    // replaces it with its own (a child of the client's).
     for name in [
         wire::AUTHORIZATION,
         wire::TRACEPARENT,
+        wire::TRACESTATE,
         wire::IDEMPOTENCY_KEY,
     ] {
         if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::error::ApiError;
+use crate::telemetry;
 
 /// Cheap-to-clone handle on what a service shares between requests.
 #[derive(Clone)]
@@ -48,10 +50,28 @@ impl Ctx {
     /// Publishes an event (pub/sub, heard by every replica) as JSON.
     pub async fn publish<T: Serialize>(&self, subject: &str, event: &T) -> Result<(), ApiError> {
         let payload = serde_json::to_vec(event).map_err(ApiError::internal)?;
-        self.inner
-            .nats
-            .publish(subject.to_owned(), payload.into())
-            .await
-            .map_err(|err| ApiError::Unavailable(format!("cannot publish {subject}: {err}")))
+        let unavailable = |err: async_nats::PublishError| {
+            ApiError::Unavailable(format!("cannot publish {subject}: {err}"))
+        };
+        if !telemetry::enabled() {
+            return self
+                .inner
+                .nats
+                .publish(subject.to_owned(), payload.into())
+                .await
+                .map_err(unavailable);
+        }
+        // The event carries the trace of the request that caused it to whoever applies it.
+        async {
+            let mut headers = async_nats::HeaderMap::new();
+            telemetry::inject(&mut headers);
+            self.inner
+                .nats
+                .publish_with_headers(subject.to_owned(), headers, payload.into())
+                .await
+                .map_err(unavailable)
+        }
+        .instrument(telemetry::publish_span(subject))
+        .await
     }
 }

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, Span};
 
 use crate::error::ApiError;
 use crate::registry::Durable;
 use crate::request::Meta;
 use crate::service::endpoint::{self, Endpoint, Shared};
+use crate::telemetry;
 
 /// Header carrying the failing handler's error on a dead-lettered event.
 pub const ERROR_HEADER: &str = "Dlq-Error";
@@ -107,8 +109,24 @@ async fn apply(
             .fetch_add(1, Ordering::Relaxed);
     }
     let meta = Meta::from_headers(&message.subject, message.headers.as_ref());
+    let span = if telemetry::enabled() {
+        telemetry::handler_span(endpoint.def.subject, false, message.headers.as_ref())
+    } else {
+        Span::none()
+    };
     let work = endpoint::call(endpoint.def, shared, meta, message.payload.clone());
-    let outcome = match tokio::time::timeout(endpoint.timeout(), work).await {
+    let timed = tokio::time::timeout(endpoint.timeout(), work)
+        .instrument(span.clone())
+        .await;
+    telemetry::record_status(
+        &span,
+        match &timed {
+            Ok(Ok(_)) => 200,
+            Ok(Err(err)) => err.code(),
+            Err(_) => 504,
+        },
+    );
+    let outcome = match timed {
         Ok(outcome) => outcome.map(|_| ()).map_err(|err| describe(&err)),
         Err(_) => Err(format!(
             "'{}' did not finish within {} ms",

@@ -33,6 +33,7 @@ mod registry;
 mod reply;
 mod request;
 mod service;
+pub mod telemetry;
 pub mod wire;
 
 pub use authorize::Authorize;

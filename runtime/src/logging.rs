@@ -8,10 +8,12 @@ use std::fmt;
 use std::future::Future;
 
 use tracing::{Event, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, format::Format};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
 
@@ -34,28 +36,50 @@ pub fn scope<F: Future>(scope: RequestScope, work: F) -> impl Future<Output = F:
 }
 
 /// Installs the global subscriber once; later calls (tests, embedded services) are no-ops.
+///
+/// With an OTLP endpoint in the environment, spans of target [`crate::telemetry::TARGET`] are also
+/// exported (see [`crate::telemetry`]); the log lines stay the same either way.
 pub fn init(log_format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let installed = match log_format {
-        LogFormat::Json => builder
-            .fmt_fields(JsonFields::new())
-            .event_format(WithRequest {
-                inner: format().json().flatten_event(true),
-                json: true,
-            })
+    // Exported spans never reach the log formatter: without an exporter their callsites are off,
+    // so building one costs a cached check.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive(OTEL_OFF.parse().expect("a valid directive"));
+    let installed = match crate::telemetry::layer() {
+        None => tracing_subscriber::registry()
+            .with(lines(log_format))
+            .with(filter)
             .try_init(),
-        LogFormat::Text => builder
-            .event_format(WithRequest {
-                inner: format(),
-                json: false,
-            })
+        Some(export) => tracing_subscriber::registry()
+            .with(lines(log_format).with_filter(filter))
+            .with(export)
             .try_init(),
     };
     if installed.is_ok() {
         std::panic::set_hook(Box::new(log_panic));
+    }
+}
+
+/// Filter directive that keeps exported spans out of the log lines.
+const OTEL_OFF: &str = "otel=off";
+
+/// The log line formatter, text or JSON, writing to stderr.
+fn lines<S>(log_format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match log_format {
+        LogFormat::Json => Box::new(layer.fmt_fields(JsonFields::new()).event_format(
+            WithRequest {
+                inner: format().json().flatten_event(true),
+                json: true,
+            },
+        )),
+        LogFormat::Text => Box::new(layer.event_format(WithRequest {
+            inner: format(),
+            json: false,
+        })),
     }
 }
 

@@ -13,6 +13,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream;
 use bytes::Bytes;
 use serde::Serialize;
+use tracing::Instrument;
 
 /// How long a request waits for JetStream to acknowledge its events before leaving them to the relay.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -71,10 +72,24 @@ pub async fn publish(client: &async_nats::Client, events: &[Staged]) -> Vec<Stri
     for event in events {
         let mut headers = HeaderMap::new();
         headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.as_str());
-        match context
-            .publish_with_headers(event.subject.clone(), headers, event.payload.clone())
-            .await
-        {
+        let published = async {
+            // Sent by a request, the event carries its trace to whoever applies it; sent by
+            // the relay, it starts its own.
+            if crate::telemetry::enabled() {
+                crate::telemetry::inject(&mut headers);
+            }
+            context
+                .publish_with_headers(event.subject.clone(), headers, event.payload.clone())
+                .await
+        };
+        let published = if crate::telemetry::enabled() {
+            published
+                .instrument(crate::telemetry::publish_span(&event.subject))
+                .await
+        } else {
+            published.await
+        };
+        match published {
             Ok(ack) => pending.push((event, ack)),
             Err(err) => {
                 tracing::warn!(%err, subject = %event.subject, "event not sent; the outbox keeps it");

@@ -5,7 +5,10 @@ use std::time::Duration;
 use async_nats::{HeaderMap, Message, RequestErrorKind};
 use bytes::Bytes;
 
+use tracing::Instrument;
+
 use crate::error::ApiError;
+use crate::telemetry;
 use crate::wire::{self, ErrorBody};
 
 /// Builds the headers and body of an error reply.
@@ -97,6 +100,42 @@ pub async fn request(
 /// As [`request`], but hands back the whole reply, for callers that read its headers too
 /// (the bridge passes `Idempotent-Replayed` on); [`decode`] reads it.
 pub async fn request_message(
+    client: &async_nats::Client,
+    subject: &str,
+    headers: HeaderMap,
+    payload: Bytes,
+    timeout: Duration,
+) -> Result<Message, ApiError> {
+    if !telemetry::enabled() {
+        return send(client, subject, headers, payload, timeout).await;
+    }
+    let span = telemetry::request_span(subject);
+    let mut headers = headers;
+    let reply = async {
+        telemetry::inject(&mut headers);
+        send(client, subject, headers, payload, timeout).await
+    }
+    .instrument(span.clone())
+    .await;
+    let status = match &reply {
+        Ok(message) => reply_status(message),
+        Err(err) => err.code(),
+    };
+    telemetry::record_status(&span, status);
+    reply
+}
+
+/// The status an error reply carries in its headers; 200 for a success.
+fn reply_status(message: &Message) -> u16 {
+    message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(wire::ERROR_CODE_HEADER))
+        .and_then(|v| v.as_str().parse().ok())
+        .unwrap_or(200)
+}
+
+async fn send(
     client: &async_nats::Client,
     subject: &str,
     headers: HeaderMap,

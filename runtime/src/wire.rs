@@ -25,6 +25,8 @@ pub const CLIENT_ADDR: &str = "X-Client-Addr";
 pub const TRACEPARENT: &str = "traceparent";
 /// An event's id, kept across re-sends so JetStream and consumers can drop duplicates.
 pub const EVENT_ID: &str = "Nats-Msg-Id";
+/// W3C vendor trace state, forwarded beside `traceparent`.
+pub const TRACESTATE: &str = "tracestate";
 /// Client-chosen key that makes a retried write run once (IETF httpapi idempotency-key draft).
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// Set to `true` on a reply that was stored for an earlier attempt with the same Idempotency-Key.

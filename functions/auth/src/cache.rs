@@ -16,6 +16,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 /// Longest a Redis call may take before the caller gives up on it.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(250);
@@ -248,7 +249,10 @@ pub(crate) async fn best_effort<T>(
     fallback: &str,
     call: impl Future<Output = redis::RedisResult<T>>,
 ) -> Option<T> {
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+    let timed = tokio::time::timeout(CALL_TIMEOUT, call)
+        .instrument(runtime::telemetry::store_span("redis", what))
+        .await;
+    match timed {
         Ok(Ok(value)) => Some(value),
         Ok(Err(err)) => {
             tracing::warn!(%err, "redis {what} failed; {fallback}");

@@ -15,6 +15,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 /// Redis-backed cache of what the public reads.
 #[derive(Clone)]
@@ -83,7 +84,10 @@ impl BlogCache {
             return serde_json::from_str(&json).ok();
         }
         let mut redis = self.connection().await?;
-        let found: Option<String> = match tokio::time::timeout(TIMEOUT, redis.get(key)).await {
+        let found: Option<String> = match tokio::time::timeout(TIMEOUT, redis.get(key))
+            .instrument(runtime::telemetry::store_span("redis", "GET"))
+            .await
+        {
             Ok(Ok(found)) => found,
             Ok(Err(err)) => {
                 tracing::warn!(%err, "cache read failed");
@@ -106,7 +110,9 @@ impl BlogCache {
             .insert(key.to_owned(), json.as_str().into())
             .await;
         if let Ok(Err(err)) =
-            tokio::time::timeout(TIMEOUT, redis.set_ex::<_, _, ()>(key, json, ttl)).await
+            tokio::time::timeout(TIMEOUT, redis.set_ex::<_, _, ()>(key, json, ttl))
+                .instrument(runtime::telemetry::store_span("redis", "SETEX"))
+                .await
         {
             tracing::warn!(%err, "cache write failed");
         }
@@ -132,6 +138,7 @@ impl BlogCache {
         }
         let mut redis = self.connection().await?;
         let generation: Option<i64> = tokio::time::timeout(TIMEOUT, redis.get(&key))
+            .instrument(runtime::telemetry::store_span("redis", "GET"))
             .await
             .ok()?
             .ok()?;
@@ -182,7 +189,10 @@ impl BlogCache {
                 .incr::<_, _, ()>(self.key("lists:generation"), 1)
                 .await
         };
-        match tokio::time::timeout(TIMEOUT, forget).await {
+        let forgotten = tokio::time::timeout(TIMEOUT, forget)
+            .instrument(runtime::telemetry::store_span("redis", "DEL+INCR"))
+            .await;
+        match forgotten {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
                 tracing::warn!(%err, "cache invalidation failed; entries expire by TTL")

@@ -187,6 +187,11 @@ impl Guard {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let mut headers = HeaderMap::new();
         headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
+        // With tracing off here the caller's context still passes on; with it on, the request's
+        // own span replaces it.
+        if let Some(traceparent) = &meta.traceparent {
+            headers.insert(wire::TRACEPARENT, traceparent.as_str());
+        }
         let body = serde_json::to_vec(&TokenVerifyRequest {
             access_token: token.to_owned(),
         })

@@ -12,6 +12,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::{Instrument, Span};
 
 use super::deadline;
 use super::discovery::{DurableStats, EndpointInfo, EndpointStats};
@@ -25,6 +26,7 @@ use crate::logging::{self, RequestScope};
 use crate::registry::{Access, HandlerDef};
 use crate::reply;
 use crate::request::Meta;
+use crate::telemetry;
 use crate::wire::meta;
 
 /// What every endpoint of one service instance shares.
@@ -158,7 +160,16 @@ pub(crate) async fn serve(
             }
             message = subscriber.next() => message,
         };
-        let Some(message) = message else { break };
+        let Some(mut message) = message else { break };
+        // An event stored in JetStream (it carries its id) names JetStream's acknowledgement as its
+        // reply subject: an answer from here would reach the publisher in place of that ack.
+        if message
+            .headers
+            .as_ref()
+            .is_some_and(|headers| headers.get(crate::wire::EVENT_ID).is_some())
+        {
+            message.reply = None;
+        }
         let arrived = Instant::now();
         match endpoint.limit.clone().try_acquire_owned() {
             Ok(permit) => {
@@ -199,7 +210,15 @@ async fn handle(
         subject: endpoint.def.subject,
         request_id: meta.request_id.clone(),
     };
-    logging::scope(scope, async move {
+    // Without tracing, no span is made at all: this is the hot path of every request.
+    let span = telemetry::enabled().then(|| {
+        telemetry::handler_span(
+            endpoint.def.subject,
+            message.reply.is_some(),
+            message.headers.as_ref(),
+        )
+    });
+    let work = logging::scope(scope, async move {
         let budget = match deadline::budget(
             message.headers.as_ref(),
             endpoint.timeout,
@@ -280,8 +299,11 @@ async fn handle(
             claim.finish(&outcome).await;
         }
         respond(&endpoint, &shared.client, message.reply, outcome, arrived).await;
-    })
-    .await;
+    });
+    match span {
+        None => work.await,
+        Some(span) => work.instrument(span).await,
+    }
 }
 
 /// Writes (anything but GET and HEAD) carrying an `Idempotency-Key`; `None` for everything else.
@@ -324,6 +346,7 @@ async fn respond(
     outcome: Result<Bytes, ApiError>,
     arrived: Instant,
 ) {
+    let status = outcome.as_ref().map_or_else(ApiError::code, |_| 200);
     let mut error = outcome.as_ref().err().map(|err| {
         match err {
             ApiError::Internal(cause) => tracing::error!(code = 500, %cause, "request failed"),
@@ -361,6 +384,9 @@ async fn respond(
                     .await;
             }
         }
+    }
+    if telemetry::enabled() {
+        telemetry::record_status(&Span::current(), status);
     }
     endpoint.stats.record(arrived.elapsed(), error);
 }

@@ -158,7 +158,10 @@ impl Service {
         let running = self.start(client).await?;
         crate::drain::shutdown_signal().await;
         tracing::info!("shutdown requested; draining");
-        running.shutdown().await
+        let drained = running.shutdown().await;
+        // After the drain, so the spans of the last requests are exported too.
+        crate::telemetry::shutdown();
+        drained
     }
 
     /// Subscribes every selected endpoint and discovery on `client`; returns at once.

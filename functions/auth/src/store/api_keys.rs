@@ -19,6 +19,7 @@ pub struct ApiKeyRow {
 
 impl AuthStore {
     /// Stores a new key by its hash.
+    #[tracing::instrument(target = "otel", name = "postgres.insert_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_api_key(
         &self,
         id: Uuid,
@@ -35,6 +36,7 @@ impl AuthStore {
     }
 
     /// Stores the seed key unless a key with this hash exists.
+    #[tracing::instrument(target = "otel", name = "postgres.ensure_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ensure_api_key(&self, key_hash: &str, comment: &str) -> Result<(), AuthError> {
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, comments) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING",
@@ -48,6 +50,7 @@ impl AuthStore {
     }
 
     /// The active key with this hash.
+    #[tracing::instrument(target = "otel", name = "postgres.api_key_by_hash", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, AuthError> {
         Ok(sqlx::query_as::<_, ApiKeyRow>(
             "SELECT id, permissions FROM api_keys WHERE key_hash = $1 AND status",
@@ -59,6 +62,7 @@ impl AuthStore {
 
     /// Deactivates a key, staging its revocation event, and returns its hash (to drop its cache
     /// entry); `None` when no active key has this id.
+    #[tracing::instrument(target = "otel", name = "postgres.revoke_api_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn revoke_api_key(&self, id: Uuid) -> Result<Option<(String, Staged)>, AuthError> {
         let mut tx = self.pool.begin().await?;
         let hash: Option<String> = sqlx::query_scalar(

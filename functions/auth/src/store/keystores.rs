@@ -39,6 +39,7 @@ pub enum Rotation {
 
 impl AuthStore {
     /// Records a new live token pair.
+    #[tracing::instrument(target = "otel", name = "postgres.insert_keystore", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_keystore(&self, keystore: &Keystore) -> Result<(), AuthError> {
         sqlx::query(
             "INSERT INTO keystores (id, user_id, primary_key, secondary_key, access_hash, expires_at) \
@@ -56,6 +57,7 @@ impl AuthStore {
     }
 
     /// The user behind a live access token, `None` when the pair was revoked or rotated.
+    #[tracing::instrument(target = "otel", name = "postgres.user_by_primary_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn user_by_primary_key(&self, primary_key: &str) -> Result<Option<User>, AuthError> {
         let user_id: Option<Uuid> = sqlx::query_scalar(
             "SELECT user_id FROM keystores WHERE primary_key = $1 AND expires_at > now()",
@@ -72,6 +74,7 @@ impl AuthStore {
     /// Swaps the pair (`old_primary`, `old_secondary`) of `new.user_id` for `new`, in the same
     /// family, in one transaction; a refresh token used before revokes its whole family instead.
     /// Every pair revoked either way has its revocation event staged in that transaction.
+    #[tracing::instrument(target = "otel", name = "postgres.rotate_keystore", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rotate_keystore(
         &self,
         old_primary: &str,
@@ -143,6 +146,7 @@ impl AuthStore {
 
     /// Deletes the pair whose access token carries `primary_key`, staging its revocation event;
     /// returns its access-token hash and the event, `None` when already gone.
+    #[tracing::instrument(target = "otel", name = "postgres.delete_keystore", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn delete_keystore(
         &self,
         primary_key: &str,
@@ -164,6 +168,7 @@ impl AuthStore {
     }
 
     /// The access-token hashes of every live pair of a user, to drop their cached identities.
+    #[tracing::instrument(target = "otel", name = "postgres.access_hashes_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn access_hashes_of(&self, user_id: Uuid) -> Result<Vec<String>, AuthError> {
         Ok(
             sqlx::query_scalar("SELECT access_hash FROM keystores WHERE user_id = $1")

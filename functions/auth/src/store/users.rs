@@ -25,6 +25,7 @@ macro_rules! select_user {
 impl AuthStore {
     /// Stores a new user with `roles` and its `user.created` event; a taken email is
     /// [`AuthError::EmailTaken`].
+    #[tracing::instrument(target = "otel", name = "postgres.insert_user", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_user(
         &self,
         user: &NewUser,
@@ -56,6 +57,7 @@ impl AuthStore {
     }
 
     /// Whether an account with this (lower-cased) email exists.
+    #[tracing::instrument(target = "otel", name = "postgres.email_taken", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn email_taken(&self, email: &str) -> Result<bool, AuthError> {
         let taken: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
@@ -66,6 +68,7 @@ impl AuthStore {
     }
 
     /// The active user with this (lower-cased) email.
+    #[tracing::instrument(target = "otel", name = "postgres.user_by_email", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, AuthError> {
         Ok(sqlx::query_as::<_, User>(select_user!("u.email = $1"))
             .bind(email)
@@ -74,6 +77,7 @@ impl AuthStore {
     }
 
     /// The active user with this id.
+    #[tracing::instrument(target = "otel", name = "postgres.user_by_id", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, AuthError> {
         Ok(sqlx::query_as::<_, User>(select_user!("u.id = $1"))
             .bind(id)
@@ -83,6 +87,7 @@ impl AuthStore {
 
     /// Replaces a user's roles, staging the revocation of their tokens and their `user.updated`;
     /// `None` when there is no such user.
+    #[tracing::instrument(target = "otel", name = "postgres.set_roles", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn set_roles(
         &self,
         id: Uuid,
@@ -114,6 +119,7 @@ impl AuthStore {
 
     /// Changes a user's name and/or picture (`Some(None)` removes it), staging its
     /// `user.updated`; `None` when there is no such user.
+    #[tracing::instrument(target = "otel", name = "postgres.update_profile", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn update_profile(
         &self,
         id: Uuid,
@@ -142,6 +148,7 @@ impl AuthStore {
 
     /// Creates the seed admin when `password_hash` is given and the email is free, and makes sure
     /// the account holds ADMIN.
+    #[tracing::instrument(target = "otel", name = "postgres.ensure_admin", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ensure_admin(
         &self,
         email: &str,

@@ -90,6 +90,7 @@ fn move_precondition(step: Move) -> Document {
 
 impl BlogStore {
     /// Stores a new draft; a taken slug is 409 even when two creates race.
+    #[tracing::instrument(target = "otel", name = "mongodb.insert", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn insert(&self, blog: &Blog) -> Result<(), BlogError> {
         match self.blogs.insert_one(blog).await {
             Ok(_) => Ok(()),
@@ -99,6 +100,7 @@ impl BlogStore {
     }
 
     /// A blog in any state, or 404.
+    #[tracing::instrument(target = "otel", name = "mongodb.find", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn find(&self, id: ObjectId) -> Result<Blog, BlogError> {
         self.blogs
             .find_one(doc! {"_id": id})
@@ -107,6 +109,7 @@ impl BlogStore {
     }
 
     /// A published, active blog by id, or 404.
+    #[tracing::instrument(target = "otel", name = "mongodb.public_by_id", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn public_by_id(&self, id: ObjectId) -> Result<Blog, BlogError> {
         self.blogs
             .find_one(public(doc! {"_id": id}))
@@ -115,6 +118,7 @@ impl BlogStore {
     }
 
     /// A published, active blog by slug, or 404.
+    #[tracing::instrument(target = "otel", name = "mongodb.public_by_slug", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn public_by_slug(&self, slug: &str) -> Result<Blog, BlogError> {
         self.blogs
             .find_one(public(doc! {"slug": slug}))
@@ -123,6 +127,7 @@ impl BlogStore {
     }
 
     /// Applies an author's edit to an active blog and returns the blog as it now is.
+    #[tracing::instrument(target = "otel", name = "mongodb.update_draft", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn update_draft(
         &self,
         id: ObjectId,
@@ -148,6 +153,7 @@ impl BlogStore {
     }
 
     /// Performs a workflow move, checked against the state the blog is in when the write lands.
+    #[tracing::instrument(target = "otel", name = "mongodb.apply", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn apply(&self, blog: &Blog, step: Move, by: &str) -> Result<Blog, BlogError> {
         step.check(blog)?;
         let mut filter = move_precondition(step);
@@ -164,6 +170,7 @@ impl BlogStore {
     }
 
     /// Deactivates a blog, staging its `deleted` event: it disappears from every list and read.
+    #[tracing::instrument(target = "otel", name = "mongodb.deactivate", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn deactivate(&self, id: ObjectId, by: &str) -> Result<Blog, BlogError> {
         let mut set = doc! {"status": false, "updatedAt": DateTime::now(), "updatedBy": by};
         outbox::stage(&mut set, "deleted");
@@ -175,6 +182,7 @@ impl BlogStore {
     }
 
     /// A page of the blogs in `stage`, of one author or of all, newest change first.
+    #[tracing::instrument(target = "otel", name = "mongodb.by_stage", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn by_stage(
         &self,
         author: Option<&str>,
@@ -189,6 +197,7 @@ impl BlogStore {
     }
 
     /// A page of the published blogs `listing` names, newest first.
+    #[tracing::instrument(target = "otel", name = "mongodb.published_page", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn published_page(
         &self,
         listing: Listing<'_>,
@@ -212,6 +221,7 @@ impl BlogStore {
     }
 
     /// Up to `max` published blogs sharing tags with `blog`, most shared tags first, never itself.
+    #[tracing::instrument(target = "otel", name = "mongodb.similar", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn similar(&self, blog: &Blog, max: usize) -> Result<Vec<Blog>, BlogError> {
         let filter = doc! {"tags": {"$in": &blog.tags}, "_id": {"$ne": blog.id}};
         let candidates = Window {
@@ -227,6 +237,7 @@ impl BlogStore {
     }
 
     /// Every tag of published blogs with its count, most used first (SecantusDB runs $unwind/$group).
+    #[tracing::instrument(target = "otel", name = "mongodb.tag_counts", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn tag_counts(&self) -> Result<Vec<TagCount>, BlogError> {
         let pipeline = [
             doc! {"$match": {"published": true, "status": true}},
@@ -251,6 +262,7 @@ impl BlogStore {
 
     /// Copies a renamed author onto their blogs and comments, staging an `updated` event on each
     /// published one; returns the published blogs whose cache must go.
+    #[tracing::instrument(target = "otel", name = "mongodb.rename_author", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn rename_author(
         &self,
         user_id: &str,

@@ -9,12 +9,14 @@ use crate::model::{Comment, Window};
 
 impl BlogStore {
     /// Stores a comment.
+    #[tracing::instrument(target = "otel", name = "mongodb.add_comment", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn add_comment(&self, comment: &Comment) -> Result<(), BlogError> {
         self.comments.insert_one(comment).await?;
         Ok(())
     }
 
     /// A page of a blog's comments, oldest first.
+    #[tracing::instrument(target = "otel", name = "mongodb.comments", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn comments(
         &self,
         blog_id: ObjectId,
@@ -25,6 +27,7 @@ impl BlogStore {
     }
 
     /// One comment, or 404.
+    #[tracing::instrument(target = "otel", name = "mongodb.comment", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn comment(&self, id: ObjectId) -> Result<Comment, BlogError> {
         self.comments
             .find_one(doc! {"_id": id})
@@ -33,6 +36,7 @@ impl BlogStore {
     }
 
     /// Removes a comment.
+    #[tracing::instrument(target = "otel", name = "mongodb.delete_comment", skip_all, fields(otel.kind = "client", db.system = "mongodb"))]
     pub async fn delete_comment(&self, id: ObjectId) -> Result<(), BlogError> {
         self.comments.delete_one(doc! {"_id": id}).await?;
         Ok(())
