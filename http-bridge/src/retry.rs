@@ -30,11 +30,12 @@ pub(crate) fn may_resend(method: &http::Method, headers: &http::HeaderMap) -> bo
 }
 
 /// Sends a request and waits for its reply until `timeout`, resending once after a dropped
-/// connection when `resend` allows it.
+/// connection when `resend` allows it. `headers` builds each attempt's headers, so the usual single
+/// attempt costs no copy of them.
 pub(crate) async fn request(
     client: &Client,
     subject: &str,
-    headers: HeaderMap,
+    headers: impl Fn() -> HeaderMap,
     payload: Bytes,
     timeout: Duration,
     resend: bool,
@@ -46,7 +47,7 @@ pub(crate) async fn request(
         let connects = client.statistics().connects.load(Ordering::Relaxed);
         let remaining = deadline.saturating_duration_since(Instant::now());
         let reply =
-            runtime::request_message(client, subject, headers.clone(), payload.clone(), remaining);
+            runtime::request_message(client, subject, headers(), payload.clone(), remaining);
         let dropped_again = tokio::select! {
             reply = reply => match (reply, give_up) {
                 // After a restart the handlers subscribe again a moment after the bridge: a 503
