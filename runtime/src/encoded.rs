@@ -70,21 +70,21 @@ impl<T> std::fmt::Debug for Encoded<T> {
 }
 
 /// What a handler may return: any serialisable value, or JSON already encoded.
-pub trait IntoPayload {
+pub trait ToPayload {
     /// The reply payload.
-    fn into_payload(&self) -> Result<Bytes, ApiError>;
+    fn to_payload(&self) -> Result<Bytes, ApiError>;
 }
 
-impl<T: Serialize + ?Sized> IntoPayload for T {
-    fn into_payload(&self) -> Result<Bytes, ApiError> {
+impl<T: Serialize + ?Sized> ToPayload for T {
+    fn to_payload(&self) -> Result<Bytes, ApiError> {
         serde_json::to_vec(self)
             .map(Bytes::from)
             .map_err(|err| ApiError::internal(format!("cannot serialise reply: {err}")))
     }
 }
 
-impl<T> IntoPayload for Encoded<T> {
-    fn into_payload(&self) -> Result<Bytes, ApiError> {
+impl<T> ToPayload for Encoded<T> {
+    fn to_payload(&self) -> Result<Bytes, ApiError> {
         Ok(self.json.clone())
     }
 }
@@ -97,13 +97,10 @@ mod tests {
     fn encoded_output_is_sent_as_is_and_matches_serialising() {
         let value = serde_json::json!({"id": "a", "tags": ["x"], "n": 1});
         let encoded = Encoded::encode(&value).unwrap();
-        assert_eq!(
-            encoded.into_payload().unwrap(),
-            value.into_payload().unwrap()
-        );
+        assert_eq!(encoded.to_payload().unwrap(), value.to_payload().unwrap());
         let cached: Encoded<serde_json::Value> = Encoded::from_json(encoded.json().clone());
         assert_eq!(
-            cached.into_payload().unwrap().as_ptr(),
+            cached.to_payload().unwrap().as_ptr(),
             encoded.json().as_ptr(),
             "a cached reply is shared, not copied"
         );

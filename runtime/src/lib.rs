@@ -40,7 +40,7 @@ pub use config::{Config, LogFormat};
 pub use connect::Connection;
 pub use ctx::Ctx;
 pub use drain::shutdown_signal;
-pub use encoded::{Encoded, IntoPayload};
+pub use encoded::{Encoded, ToPayload};
 pub use error::{ApiError, Error};
 pub use extract::{FromRequest, FromRequestParts, Identity, Json, Need, Parts, State};
 pub use logging::init as init_logging;

@@ -75,6 +75,6 @@ pub(crate) fn input<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ApiError> 
 }
 
 /// A handler's output as the reply payload: serialised, or sent as-is when already [`Encoded`](crate::Encoded).
-pub fn output<T: crate::encoded::IntoPayload + ?Sized>(value: &T) -> Result<Bytes, ApiError> {
-    value.into_payload()
+pub fn output<T: crate::encoded::ToPayload + ?Sized>(value: &T) -> Result<Bytes, ApiError> {
+    value.to_payload()
 }
