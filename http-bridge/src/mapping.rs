@@ -10,7 +10,11 @@ pub fn input(
     query: Option<&str>,
     body: &Bytes,
 ) -> Result<Bytes, ApiError> {
-    let mut object = if body.iter().all(u8::is_ascii_whitespace) {
+    let no_body = body.iter().all(u8::is_ascii_whitespace);
+    if no_body && query.is_none() && distinct(path_params) {
+        return params_only(path_params);
+    }
+    let mut object = if no_body {
         Map::new()
     } else {
         match serde_json::from_slice::<Value>(body) {
@@ -38,6 +42,35 @@ pub fn input(
         .map_err(ApiError::internal)
 }
 
+/// The common GET (`/blog/id/:id`): the params written straight out, without building a map.
+fn params_only(path_params: &[(String, String)]) -> Result<Bytes, ApiError> {
+    let mut json = Vec::with_capacity(
+        2 + path_params
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>(),
+    );
+    json.push(b'{');
+    for (index, (key, value)) in path_params.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut json, key).map_err(ApiError::internal)?;
+        json.push(b':');
+        serde_json::to_writer(&mut json, &*decoded(value)?).map_err(ApiError::internal)?;
+    }
+    json.push(b'}');
+    Ok(json.into())
+}
+
+/// Whether no param name repeats (a repeat goes through the map, where the last one wins).
+fn distinct(path_params: &[(String, String)]) -> bool {
+    path_params
+        .iter()
+        .enumerate()
+        .all(|(i, (key, _))| path_params[..i].iter().all(|(other, _)| other != key))
+}
+
 /// Query strings carry no types: numbers and booleans are given theirs so `page=2` arrives as 2.
 fn typed(value: &str) -> Value {
     if let Ok(n) = value.parse::<i64>() {
@@ -56,9 +89,12 @@ fn typed(value: &str) -> Value {
 }
 
 fn decode(raw: &str) -> Result<String, ApiError> {
+    decoded(raw).map(std::borrow::Cow::into_owned)
+}
+
+fn decoded(raw: &str) -> Result<std::borrow::Cow<'_, str>, ApiError> {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
-        .map(|s| s.into_owned())
         .map_err(|_| {
             ApiError::BadRequest(format!(
                 "path segment '{}' is not UTF-8",
@@ -98,6 +134,17 @@ mod tests {
     fn path_params_win_over_body_fields() {
         let value = merged(&[("id", "42")], None, r#"{"id": "other", "title": "t"}"#).unwrap();
         assert_eq!(value, serde_json::json!({"id": "42", "title": "t"}));
+    }
+
+    #[test]
+    fn params_alone_are_written_as_the_map_would_write_them() {
+        let params = [("id", "6744b3f0"), ("slug", "caf%C3%A9 \"quoted\"")];
+        let value = merged(&params, None, "").unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"id": "6744b3f0", "slug": "café \"quoted\""})
+        );
+        assert_eq!(merged(&[("id", "%FF")], None, "").unwrap_err().code(), 400);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use runtime::{ApiError, telemetry, wire};
 use sha2::{Digest, Sha256};
 use tracing::field::Empty;
@@ -290,11 +290,16 @@ async fn forward(
     if content_length(parts).is_some_and(|n| n > max) {
         return Err(too_large());
     }
-    let read = tokio::time::timeout(
-        state.config.body_read_timeout(),
-        Limited::new(body, max).collect(),
-    )
-    .await;
+    // A GET carries no body: skip the read and its timer.
+    let read = if body.is_end_stream() {
+        Ok(Ok(http_body_util::Collected::default()))
+    } else {
+        tokio::time::timeout(
+            state.config.body_read_timeout(),
+            Limited::new(body, max).collect(),
+        )
+        .await
+    };
     let body = match read {
         Err(_) => {
             return Err(Failure::new(
@@ -337,40 +342,12 @@ async fn forward(
         );
     }
     let timeout = state.config.timeout();
-    let mut headers = HeaderMap::new();
-    headers.insert(wire::REQUEST_ID, request_id);
-    headers.insert(wire::DEADLINE, deadline_ms(timeout).to_string().as_str());
-    // The client's trace context passes as it came; with tracing on, the NATS leg's span
-    // replaces it with its own (a child of the client's).
-    for name in [
-        wire::AUTHORIZATION,
-        wire::TRACEPARENT,
-        wire::TRACESTATE,
-        wire::IDEMPOTENCY_KEY,
-    ] {
-        if let Some(value) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {
-            headers.insert(name, value);
-        }
-    }
-    // Idempotency keys are scoped per API key; the function sees only a hash of it.
-    if parts.headers.contains_key(wire::IDEMPOTENCY_KEY)
-        && let Some(key) = parts.headers.get("x-api-key")
-    {
-        let hash: String = Sha256::digest(key.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        headers.insert(wire::API_KEY_HASH, hash.as_str());
-    }
-    // Set only here, from the TCP peer, never copied from the client: auth throttles sign-ins by it.
-    if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
-        headers.insert(wire::CLIENT_ADDR, addr.to_string().as_str());
-    }
+    let deadline = deadline_ms(timeout).to_string();
     let resend = retry::may_resend(&parts.method, &parts.headers);
     let message = retry::request(
         &state.client,
         &route.subject,
-        headers,
+        || nats_headers(parts, request_id, &deadline),
         input,
         timeout,
         resend,
@@ -386,6 +363,42 @@ async fn forward(
         "application/json",
         envelope::success(&reply),
     ))
+}
+
+/// The headers a function reads: request id, deadline, the caller's credentials and trace context,
+/// and the client address. Names are static, so only the values are allocated.
+fn nats_headers(parts: &Parts, request_id: &str, deadline: &str) -> HeaderMap {
+    let name = async_nats::HeaderName::from_static;
+    let mut headers = HeaderMap::new();
+    headers.insert(name(wire::REQUEST_ID), request_id);
+    headers.insert(name(wire::DEADLINE), deadline);
+    // The client's trace context passes as it came; with tracing on, the NATS leg's span
+    // replaces it with its own (a child of the client's).
+    for header in [
+        wire::AUTHORIZATION,
+        wire::TRACEPARENT,
+        wire::TRACESTATE,
+        wire::IDEMPOTENCY_KEY,
+    ] {
+        if let Some(value) = parts.headers.get(header).and_then(|v| v.to_str().ok()) {
+            headers.insert(name(header), value);
+        }
+    }
+    // Idempotency keys are scoped per API key; the function sees only a hash of it.
+    if parts.headers.contains_key(wire::IDEMPOTENCY_KEY)
+        && let Some(key) = parts.headers.get("x-api-key")
+    {
+        let hash: String = Sha256::digest(key.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        headers.insert(name(wire::API_KEY_HASH), hash);
+    }
+    // Set only here, from the TCP peer, never copied from the client: auth throttles sign-ins by it.
+    if let Some(ClientAddr(addr)) = parts.extensions.get::<ClientAddr>() {
+        headers.insert(name(wire::CLIENT_ADDR), addr.to_string());
+    }
+    headers
 }
 
 /// Now plus `timeout`, in unix epoch milliseconds.

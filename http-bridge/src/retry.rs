@@ -34,24 +34,28 @@ pub(crate) fn may_resend(method: &http::Method, headers: &http::HeaderMap) -> bo
 }
 
 /// Sends a request and waits for its reply until `timeout`, resending once after a dropped
-/// connection when `resend` allows it.
+/// connection when `resend` allows it. `headers` builds each attempt's headers, so the usual single
+/// attempt costs no copy of them.
 pub(crate) async fn request(
     client: &Client,
     subject: &str,
-    headers: HeaderMap,
+    headers: impl Fn() -> HeaderMap,
     payload: Bytes,
     timeout: Duration,
     resend: bool,
 ) -> Result<Message, ApiError> {
     let deadline = Instant::now() + timeout;
-    let keyed = headers.get(runtime::wire::IDEMPOTENCY_KEY).is_some();
+    let mut first = Some(headers());
+    let keyed = first
+        .as_ref()
+        .is_some_and(|h| h.get(runtime::wire::IDEMPOTENCY_KEY).is_some());
     // Set once the connection has dropped: until then, resending is over.
     let mut give_up: Option<Instant> = None;
     loop {
         let connects = client.statistics().connects.load(Ordering::Relaxed);
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let reply =
-            runtime::request_message(client, subject, headers.clone(), payload.clone(), remaining);
+        let attempt = first.take().unwrap_or_else(&headers);
+        let reply = runtime::request_message(client, subject, attempt, payload.clone(), remaining);
         let dropped_again = tokio::select! {
             reply = reply => match (reply, give_up) {
                 // Our first attempt holds the key and is still running; its stored reply will be

@@ -1,7 +1,6 @@
 //! Request-scoped facts from NATS headers, and the JSON input and output of a handler.
 
 use bytes::Bytes;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -78,9 +77,7 @@ pub(crate) fn input<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ApiError> 
     })
 }
 
-/// Serialises a handler's output as the reply payload.
-pub fn output<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(value)
-        .map(Bytes::from)
-        .map_err(|err| ApiError::internal(format!("cannot serialise reply: {err}")))
+/// A handler's output as the reply payload: serialised, or sent as-is when already [`Encoded`](crate::Encoded).
+pub fn output<T: crate::encoded::ToPayload + ?Sized>(value: &T) -> Result<Bytes, ApiError> {
+    value.to_payload()
 }

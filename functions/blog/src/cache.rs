@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
@@ -20,7 +21,8 @@ use tracing::Instrument;
 /// Redis-backed cache of what the public reads.
 #[derive(Clone)]
 pub struct BlogCache {
-    local: moka::future::Cache<String, std::sync::Arc<str>>,
+    /// Encoded JSON by key: a warm read sends these bytes as they are (see `runtime::Encoded`).
+    local: moka::future::Cache<String, Bytes>,
     client: Option<redis::Client>,
     connection: std::sync::Arc<OnceCell<ConnectionManager>>,
     prefix: String,
@@ -78,10 +80,15 @@ impl BlogCache {
     }
 
     async fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        serde_json::from_slice(&self.get_json(key).await?).ok()
+    }
+
+    /// The JSON stored under `key`, from this replica's memory when it is there.
+    async fn get_json(&self, key: &str) -> Option<Bytes> {
         // A disabled cache (no Redis URL) has no local layer either.
         self.client.as_ref()?;
         if let Some(json) = self.local.get(key).await {
-            return serde_json::from_str(&json).ok();
+            return Some(json);
         }
         let mut redis = self.connection().await?;
         let found: Option<String> = match tokio::time::timeout(TIMEOUT, redis.get(key))
@@ -95,22 +102,24 @@ impl BlogCache {
             }
             Err(_) => None,
         };
-        let found = found?;
-        let value = serde_json::from_str(&found).ok()?;
-        self.local.insert(key.to_owned(), found.into()).await;
-        Some(value)
+        let found = Bytes::from(found?);
+        self.local.insert(key.to_owned(), found.clone()).await;
+        Some(found)
     }
 
     async fn put<T: Serialize>(&self, key: &str, value: &T, ttl: u64) {
-        let (Some(mut redis), Ok(json)) = (self.connection().await, serde_json::to_string(value))
-        else {
+        if let Ok(json) = serde_json::to_vec(value) {
+            self.put_json(key, json.into(), ttl).await;
+        }
+    }
+
+    async fn put_json(&self, key: &str, json: Bytes, ttl: u64) {
+        let Some(mut redis) = self.connection().await else {
             return;
         };
-        self.local
-            .insert(key.to_owned(), json.as_str().into())
-            .await;
+        self.local.insert(key.to_owned(), json.clone()).await;
         if let Ok(Err(err)) =
-            tokio::time::timeout(TIMEOUT, redis.set_ex::<_, _, ()>(key, json, ttl))
+            tokio::time::timeout(TIMEOUT, redis.set_ex::<_, _, ()>(key, &json[..], ttl))
                 .instrument(runtime::telemetry::store_span("redis", "SETEX"))
                 .await
         {
@@ -118,23 +127,31 @@ impl BlogCache {
         }
     }
 
-    /// A cached published blog by `id:<hex>` or `slug:<slug>`.
-    pub async fn blog<T: DeserializeOwned>(&self, by: &str) -> Option<T> {
-        self.get(&self.key(&format!("blog:{by}"))).await
+    /// A cached published blog's JSON by `id:<hex>` or `slug:<slug>`, to send without parsing.
+    pub async fn blog(&self, by: &str) -> Option<Bytes> {
+        self.get_json(&self.key(&format!("blog:{by}"))).await
     }
 
-    /// Caches a published blog under its id and its slug.
-    pub async fn put_blog<T: Serialize>(&self, id: &str, slug: &str, blog: &T) {
-        self.put(&self.key(&format!("blog:id:{id}")), blog, self.blog_ttl)
-            .await;
-        self.put(&self.key(&format!("blog:slug:{slug}")), blog, self.blog_ttl)
-            .await;
+    /// Caches a published blog's JSON under its id and its slug.
+    pub async fn put_blog(&self, id: &str, slug: &str, json: &Bytes) {
+        self.put_json(
+            &self.key(&format!("blog:id:{id}")),
+            json.clone(),
+            self.blog_ttl,
+        )
+        .await;
+        self.put_json(
+            &self.key(&format!("blog:slug:{slug}")),
+            json.clone(),
+            self.blog_ttl,
+        )
+        .await;
     }
 
     async fn generation(&self) -> Option<i64> {
         let key = self.key("lists:generation");
         if let Some(generation) = self.local.get(&key).await {
-            return generation.parse().ok();
+            return std::str::from_utf8(&generation).ok()?.parse().ok();
         }
         let mut redis = self.connection().await?;
         let generation: Option<i64> = tokio::time::timeout(TIMEOUT, redis.get(&key))
@@ -143,7 +160,9 @@ impl BlogCache {
             .ok()?
             .ok()?;
         let generation = generation.unwrap_or(0);
-        self.local.insert(key, generation.to_string().into()).await;
+        self.local
+            .insert(key, generation.to_string().into_bytes().into())
+            .await;
         Some(generation)
     }
 

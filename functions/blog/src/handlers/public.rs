@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use runtime::{Json, State, handler};
+use runtime::{Encoded, Json, State, handler};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,17 +16,20 @@ use crate::validate;
 /// How many blogs `similar` returns at most.
 const SIMILAR: usize = 6;
 
+/// A warm read sends the cached JSON as it is: no parse, no serialisation.
 async fn cached_blog(
     cache: &BlogCache,
     key: String,
     load: impl Future<Output = Result<Blog, BlogError>>,
-) -> Result<PublicBlog, BlogError> {
-    if let Some(blog) = cache.blog(&key).await {
-        return Ok(blog);
+) -> Result<Encoded<PublicBlog>, BlogError> {
+    if let Some(json) = cache.blog(&key).await {
+        return Ok(Encoded::from_json(json));
     }
     let blog = PublicBlog::from(&load.await?);
-    cache.put_blog(&blog.id, &blog.slug, &blog).await;
-    Ok(blog)
+    // Serialising a PublicBlog cannot fail; were it to, it is a 500 as the runtime would make it.
+    let encoded = Encoded::encode(&blog).map_err(|err| BlogError::Store(err.to_string()))?;
+    cache.put_blog(&blog.id, &blog.slug, encoded.json()).await;
+    Ok(encoded)
 }
 
 async fn cached_list<T: Serialize + DeserializeOwned>(
@@ -57,7 +60,7 @@ async fn by_id(
     State(store): State<BlogStore>,
     State(cache): State<BlogCache>,
     Json(input): Json<ById>,
-) -> Result<PublicBlog, BlogError> {
+) -> Result<Encoded<PublicBlog>, BlogError> {
     let id = validate::object_id(&input.id, "blog")?;
     cached_blog(
         &cache,
@@ -73,7 +76,7 @@ async fn by_slug(
     State(store): State<BlogStore>,
     State(cache): State<BlogCache>,
     Json(input): Json<BySlug>,
-) -> Result<PublicBlog, BlogError> {
+) -> Result<Encoded<PublicBlog>, BlogError> {
     cached_blog(
         &cache,
         format!("slug:{}", input.slug),
