@@ -65,10 +65,14 @@ async fn main() {
         public,
     );
     settings.seed_api_key = Some(API_KEY.into());
-    let state = AuthState::connect(&settings).await.expect("auth state");
-    let argon2 = state.passwords.describe();
+    let argon2 = AuthState::connect(&settings)
+        .await
+        .expect("auth state")
+        .passwords
+        .describe();
 
-    let nats = NatsServer::start();
+    // JetStream on, as auth's events and outbox need it.
+    let nats = NatsServer::jetstream();
     let demo_side = async_nats::connect(nats.url()).await.expect("connect");
     let auth_side = async_nats::connect(nats.url()).await.expect("connect");
     let load_side = async_nats::connect(nats.url()).await.expect("connect");
@@ -81,9 +85,10 @@ async fn main() {
         .start(demo_side)
         .await
         .expect("echo starts");
-    let auth = auth::service()
-        .config(only("auth.>"))
-        .state(state)
+    // As the binary starts it: migrated, seeded, with its outbox relay and guard.
+    let auth = auth::connected(&settings, only("auth.>"))
+        .await
+        .expect("auth state")
         .start(auth_side)
         .await
         .expect("auth starts");

@@ -1,4 +1,4 @@
-//! Redis caching of token-verify and API-key results. Every call is best-effort with a short
+//! Caching of token-verify results (in-process, then Redis) and API-key results (Redis). Every call is best-effort with a short
 //! timeout: with Redis down the service answers from PostgreSQL, slower, and logs a warning.
 //!
 //! PostgreSQL is the truth, so a cached entry may only be trusted while it cannot outlive a
@@ -6,12 +6,17 @@
 //! pending this replica neither trusts nor writes cache entries, and retries them before every
 //! read, so a Redis that comes back with its data (persistence, a partition) cannot serve an entry
 //! whose revocation it missed.
+//!
+//! In front of Redis, verified callers are also kept in-process by token ([`CallerCache`]), so a
+//! warm verify costs neither a hash nor a Redis round trip. Revocations made here evict them
+//! directly; those made by other replicas arrive as the same `auth.events.token.revoked` events
+//! every guard applies, before the next lookup; a reconnect empties them.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use contracts::Caller;
-use contracts::auth::ApiKeyInfo;
+use contracts::auth::{ApiKeyInfo, TokenRevoked};
+use contracts::{Caller, CallerCache};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
@@ -35,6 +40,8 @@ pub struct AuthCache {
     revoked_ttl: u64,
     /// Cache changes Redis has not taken yet; see the module doc.
     pending: Arc<Mutex<Vec<Undone>>>,
+    /// Verified callers by access token, in this process.
+    local: CallerCache,
 }
 
 /// A cache change that must reach Redis before its entries can be trusted again.
@@ -47,12 +54,14 @@ enum Undone {
 }
 
 impl AuthCache {
-    /// Connects lazily, so a Redis that is down at start does not stop the service.
+    /// Connects lazily, so a Redis that is down at start does not stop the service; callers stay
+    /// in-process for at most `local_ttl`.
     pub fn connect(
         url: &str,
         prefix: &str,
         api_key_ttl: Duration,
         access_token_ttl: Duration,
+        local_ttl: Duration,
     ) -> Result<Self, redis::RedisError> {
         let cache = Self {
             conn: connect_lazily(url)?,
@@ -60,6 +69,7 @@ impl AuthCache {
             api_key_ttl: api_key_ttl.as_secs().max(1),
             revoked_ttl: access_token_ttl.as_secs().max(1),
             pending: Arc::new(Mutex::new(Vec::new())),
+            local: CallerCache::new(local_ttl),
         };
         cache.keep_settling();
         Ok(cache)
@@ -79,6 +89,40 @@ impl AuthCache {
                 }
             }
         });
+    }
+
+    /// Subscribes the in-process layer to revocations on first use; until it is subscribed, it
+    /// holds nothing.
+    pub async fn follow_revocations(&self, nats: &async_nats::Client) {
+        self.local.listen_once(nats).await;
+    }
+
+    /// The caller this process verified `token` as, still valid at `now`.
+    pub async fn local_caller(&self, token: &str, now: i64) -> Option<Caller> {
+        self.local.get(token, now).await
+    }
+
+    /// Where in-process evictions stand: taken before Redis or PostgreSQL is asked, handed to
+    /// [`AuthCache::keep_local`].
+    pub fn epoch(&self) -> u64 {
+        self.local.epoch()
+    }
+
+    /// Keeps a verified caller in-process, unless a revocation since `epoch` may cover it.
+    pub async fn keep_local(&self, token: &str, caller: &Caller, epoch: u64) {
+        self.local
+            .insert(token.to_owned(), caller.clone(), epoch)
+            .await;
+    }
+
+    /// Drops what this process cached for a pair or a user revoked here, before the reply.
+    pub fn evict_local(&self, event: &TokenRevoked) {
+        self.local.evict(event);
+    }
+
+    /// Forgets every in-process caller: revocations may have been missed while NATS was away.
+    pub fn forget_local(&self) {
+        self.local.reset();
     }
 
     /// The caller an access token was verified as, by the token's SHA-256: an entry exists only

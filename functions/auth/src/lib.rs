@@ -36,8 +36,11 @@ pub async fn connected(
     config: runtime::Config,
 ) -> Result<runtime::Service, runtime::Error> {
     let state = AuthState::connect(settings).await?;
+    let local = state.cache.clone();
     Ok(service()
         .config(config)
+        // Revocations fan out over core NATS: a replica that was away may have missed some.
+        .on_reconnect(move || local.forget_local())
         .outbox(state.store.clone())
         .state(state)
         .authorizer(settings.guard.authorizer()))

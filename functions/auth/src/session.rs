@@ -1,6 +1,7 @@
 //! The token-pair lifecycle, shared by the handlers: open, verify, refresh, close.
 
 use chrono::{DateTime, Utc};
+use contracts::auth::TokenRevoked;
 use contracts::{Caller, CallerUser};
 use runtime::outbox::Staged;
 use uuid::Uuid;
@@ -25,6 +26,14 @@ pub enum Refreshed {
 pub const REUSED: &str =
     "the refresh token was already used: every token of that sign-in is revoked";
 
+/// The in-process eviction of one token pair.
+fn pair(token_id: &str) -> TokenRevoked {
+    TokenRevoked {
+        token_id: Some(token_id.to_owned()),
+        user_id: None,
+    }
+}
+
 fn invalid(reason: &str) -> AuthError {
     AuthError::InvalidToken(reason.to_owned())
 }
@@ -44,11 +53,16 @@ impl AuthState {
         if token.is_empty() {
             return Err(invalid("accessToken is required"));
         }
-        let token_hash = sha256_hex(token);
         let now = Utc::now().timestamp();
+        let epoch = self.cache.epoch();
+        if let Some(caller) = self.cache.local_caller(token, now).await {
+            return Ok(caller);
+        }
+        let token_hash = sha256_hex(token);
         if let Some(caller) = self.cache.caller(&token_hash).await
             && caller.expires_at.is_some_and(|exp| exp > now)
         {
+            self.cache.keep_local(token, &caller, epoch).await;
             return Ok(caller);
         }
         let claims = self.tokens.verify(token)?;
@@ -61,6 +75,7 @@ impl AuthState {
         let caller = caller_of(user, &claims.prm, claims.exp);
         let ttl = u64::try_from(claims.exp - now).unwrap_or(1);
         self.cache.put_caller(&token_hash, &caller, ttl).await;
+        self.cache.keep_local(token, &caller, epoch).await;
         Ok(caller)
     }
 
@@ -83,10 +98,14 @@ impl AuthState {
             .await?;
         match rotation {
             Rotation::Rotated => {
+                self.cache.evict_local(&pair(&access.prm));
                 self.cache.revoke_callers(&[sha256_hex(access_token)]).await;
                 Ok(Refreshed::Pair(tokens, events))
             }
             Rotation::Reused(revoked) => {
+                for (token_id, _) in &revoked {
+                    self.cache.evict_local(&pair(token_id));
+                }
                 let hashes: Vec<String> = revoked.into_iter().map(|(_, hash)| hash).collect();
                 self.cache.revoke_callers(&hashes).await;
                 tracing::warn!(user = %user_id, pairs = hashes.len(), "refresh token reused; its sign-in is revoked");
@@ -102,6 +121,7 @@ impl AuthState {
         let Some((access_hash, event)) = self.store.delete_keystore(primary_key).await? else {
             return Ok(None);
         };
+        self.cache.evict_local(&pair(primary_key));
         self.cache.revoke_callers(&[access_hash]).await;
         Ok(Some(event))
     }
@@ -109,6 +129,10 @@ impl AuthState {
     /// Drops the cached identities of every live pair of a user (after a role change).
     pub async fn forget_user_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
         let hashes = self.store.access_hashes_of(user_id).await?;
+        self.cache.evict_local(&TokenRevoked {
+            token_id: None,
+            user_id: Some(user_id.to_string()),
+        });
         self.cache.forget_callers(&hashes).await;
         Ok(())
     }

@@ -47,6 +47,7 @@ impl AuthState {
             &settings.redis_prefix,
             Duration::from_secs(settings.apikey_cache_secs),
             settings.access_ttl(),
+            Duration::from_secs(settings.guard.identity_cache_secs),
         )
         .map_err(|err| runtime::Error::startup("invalid REDIS_URL", err))?;
         let throttle = |name: &str, limit| {

@@ -244,12 +244,49 @@ async fn a_caller_recached_after_signout_by_a_racing_verify_is_ignored() {
     let token = access(&auth.signup("ines@example.com").await);
     let caller: contracts::Caller =
         serde_json::from_value(auth.verify(&token).await.unwrap()).unwrap();
+    // A racing verify notes where in-process evictions stand before it reads the keystore.
+    let epoch = auth.state.cache.epoch();
     auth.call_as(&token, "auth.signout", json!({}))
         .await
         .expect("signout");
     // What a verify that read the keystore just before the signout would write just after it.
     let hash = auth::secret::sha256_hex(&token);
     auth.state.cache.put_caller(&hash, &caller, 3_600).await;
+    auth.state.cache.keep_local(&token, &caller, epoch).await;
     assert_error(auth.verify(&token).await, 401, "revoked");
+    auth.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_role_change_reaches_the_warm_in_process_cache_of_another_replica_at_once() {
+    let mut auth = Auth::start().await;
+    // One replica serves only verify (and keeps callers in-process); the other changes roles.
+    auth.replicas.pop().unwrap().shutdown().await.unwrap();
+    auth.add_replica(&["auth.signup.basic", "auth.signin.basic", "auth.admin.>"])
+        .await;
+    auth.add_replica(&["auth.token.verify"]).await;
+    let reply = auth.signup("jon@example.com").await;
+    let (token, id) = (
+        access(&reply),
+        reply["user"]["id"].as_str().unwrap().to_owned(),
+    );
+    for _ in 0..3 {
+        let caller = auth.verify(&token).await.expect("warm verify");
+        assert_eq!(caller["user"]["roles"], json!(["LEARNER"]));
+    }
+    let admin = auth.admin_token().await;
+    auth.call_as(
+        &admin,
+        "auth.admin.roles.set",
+        json!({"id": id, "roles": ["AUTHOR"]}),
+    )
+    .await
+    .expect("roles set");
+    let caller = auth.verify(&token).await.expect("token still valid");
+    assert_eq!(
+        caller["user"]["roles"],
+        json!(["AUTHOR"]),
+        "the verifying replica answered from a stale in-process entry"
+    );
     auth.shutdown().await;
 }

@@ -6,20 +6,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::HeaderMap;
 use futures::future::BoxFuture;
-use moka::future::Cache;
 use runtime::{Access, ApiError, Authorize, HandlerDef, Identity, Meta, wire};
 
-use crate::auth::{
-    TOKEN_REVOKED as TOKEN_REVOKED_SUBJECT, TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT, TokenRevoked,
-    TokenVerifyRequest,
-};
+use crate::auth::{TOKEN_VERIFY as TOKEN_VERIFY_SUBJECT, TokenRevoked, TokenVerifyRequest};
 use crate::caller::Caller;
-use crate::revocations::Revocations;
+use crate::caller_cache::CallerCache;
 use crate::token_check::TokenCheck;
 
 /// The guard's settings; flatten into a function's own `clap::Parser`.
@@ -95,11 +90,8 @@ impl GuardSettings {
 #[derive(Clone)]
 pub struct Guard {
     nats: async_nats::Client,
-    cache: Cache<String, Arc<Caller>>,
-    /// Bumped by every revocation so a verify racing with it does not re-cache a revoked caller.
-    epoch: Arc<AtomicU64>,
-    /// Revocation events not applied yet; applied before every cache lookup.
-    revocations: Revocations<TokenRevoked>,
+    /// Callers by token; revocation events empty it before every lookup.
+    cache: CallerCache,
     timeout: Duration,
     /// The local signature check; an error here is reported when the service starts.
     check: Arc<Result<Option<TokenCheck>, String>>,
@@ -108,21 +100,9 @@ pub struct Guard {
 impl Guard {
     /// A guard that caches identities for at most `ttl` and waits `timeout` for the auth function.
     pub fn new(nats: async_nats::Client, ttl: Duration, timeout: Duration) -> Self {
-        let cache: Cache<String, Arc<Caller>> = Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(ttl)
-            .support_invalidation_closures()
-            .build();
-        let epoch = Arc::new(AtomicU64::new(0));
-        let revocations = Revocations::new({
-            let (cache, epoch) = (cache.clone(), epoch.clone());
-            move |event: TokenRevoked| evict(&cache, &epoch, event)
-        });
         Self {
             nats,
-            cache,
-            epoch,
-            revocations,
+            cache: CallerCache::new(ttl),
             timeout,
             check: Arc::new(Ok(None)),
         }
@@ -138,14 +118,12 @@ impl Guard {
     pub async fn listen_for_revocations(
         &self,
     ) -> Result<tokio::task::JoinHandle<()>, async_nats::SubscribeError> {
-        self.revocations
-            .listen(&self.nats, TOKEN_REVOKED_SUBJECT)
-            .await
+        self.cache.listen(&self.nats).await
     }
 
     /// Drops every cached caller the event covers.
     pub fn evict(&self, event: TokenRevoked) {
-        evict(&self.cache, &self.epoch, event);
+        self.cache.evict(&event);
     }
 
     /// The caller of a request to `def`, or why it may not proceed (401/403/503).
@@ -169,13 +147,8 @@ impl Guard {
     }
 
     async fn resolve(&self, token: &str, meta: &Meta) -> Result<Caller, ApiError> {
-        self.revocations.apply_pending();
-        let now = chrono::Utc::now().timestamp();
-        if let Some(caller) = self.cache.get(token).await {
-            if caller.expires_at.is_none_or(|exp| exp > now) {
-                return Ok((*caller).clone());
-            }
-            self.cache.invalidate(token).await;
+        if let Some(caller) = self.cache.get(token, chrono::Utc::now().timestamp()).await {
+            return Ok(caller);
         }
         // Only a token auth's key signed, still valid, is worth asking about; and auth's answer must
         // be about that token's user, so a forged reply cannot lend a real token another identity.
@@ -184,7 +157,7 @@ impl Guard {
             Ok(None) => None,
             Err(why) => return Err(ApiError::internal(why)),
         };
-        let epoch = self.epoch.load(Ordering::SeqCst);
+        let epoch = self.cache.epoch();
         let mut headers = HeaderMap::new();
         headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
         // With tracing off here the caller's context still passes on; with it on, the request's
@@ -232,25 +205,16 @@ impl Guard {
                     .map_or(checked.exp, |e| e.min(checked.exp)),
             );
         }
-        if self.epoch.load(Ordering::SeqCst) == epoch {
-            self.cache
-                .insert(token.to_owned(), Arc::new(caller.clone()))
-                .await;
-        }
+        self.cache
+            .insert(token.to_owned(), caller.clone(), epoch)
+            .await;
         Ok(caller)
     }
 }
 
-fn evict(cache: &Cache<String, Arc<Caller>>, epoch: &AtomicU64, event: TokenRevoked) {
-    epoch.fetch_add(1, Ordering::SeqCst);
-    // Only fails when closures are unsupported, which `Guard::new` rules out.
-    let _ = cache.invalidate_entries_if(move |_, caller| event.covers(caller));
-}
-
 impl Authorize for Guard {
     fn reset(&self) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.cache.invalidate_all();
+        self.cache.reset();
     }
 
     fn start(&self) -> BoxFuture<'_, Result<Option<tokio::task::JoinHandle<()>>, runtime::Error>> {

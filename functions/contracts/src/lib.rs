@@ -7,12 +7,14 @@
 pub mod auth;
 pub mod blog;
 mod caller;
+mod caller_cache;
 mod guard;
 mod revocations;
 pub mod text;
 mod token_check;
 
 pub use caller::{ADMIN, Caller, CallerUser};
+pub use caller_cache::CallerCache;
 pub use guard::{Guard, GuardSettings};
 pub use revocations::Revocations;
 pub use token_check::{Checked, TokenCheck};

@@ -12,9 +12,11 @@ use crate::{AuthState, events};
 /// Resolve an access token to its caller (user and roles); 401 when invalid, expired or revoked.
 #[handler(subject = "auth.token.verify")]
 pub async fn verify(
+    ctx: Ctx,
     State(auth): State<AuthState>,
     Json(input): Json<TokenVerifyRequest>,
 ) -> Result<Caller, AuthError> {
+    auth.cache.follow_revocations(ctx.nats()).await;
     auth.verify_access(&input.access_token).await
 }
 
