@@ -127,6 +127,10 @@ fn wrk(url: &str) -> (f64, f64, f64) {
     (rps, ms(field("50%")), ms(field("99%")))
 }
 
+/// The allocator the shipped binaries use, so the benchmark measures what they cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let nats = NatsServer::start();

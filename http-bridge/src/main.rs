@@ -3,6 +3,10 @@
 use clap::Parser;
 use http_bridge::{Bridge, Config};
 
+/// mimalloc: far cheaper than glibc malloc for the many short-lived buffers of each request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();

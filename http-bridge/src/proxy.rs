@@ -77,7 +77,7 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
-        .unwrap_or_else(|| nuid::next().to_string());
+        .unwrap_or_else(runtime::new_request_id);
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut replayed = false;

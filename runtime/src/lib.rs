@@ -48,7 +48,7 @@ pub use extract::{EventId, FromRequest, FromRequestParts, Identity, Json, Need, 
 pub use logging::init as init_logging;
 pub use registry::{Access, Durable, HandlerDef, QueueGroup, handlers};
 pub use reply::{decode, request, request_message};
-pub use request::Meta;
+pub use request::{Meta, new_request_id};
 /// Registers an `async fn` as an endpoint of every [`Service`] in the binary.
 ///
 /// Options: `subject` (required), `http = "METHOD /path/:param"` (the bridge's route),

@@ -6,6 +6,15 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::wire;
 
+/// A fresh request id (a NUID) for a request that came without one. Each thread keeps its own
+/// generator: `nuid::next` takes one process-wide lock, on every request of every endpoint.
+pub fn new_request_id() -> String {
+    thread_local! {
+        static IDS: std::cell::RefCell<nuid::NUID> = const { std::cell::RefCell::new(nuid::NUID::new()) };
+    }
+    IDS.with(|ids| ids.borrow_mut().next().as_str().to_owned())
+}
+
 /// Request-scoped facts carried in NATS headers.
 #[derive(Debug, Clone, Default)]
 pub struct Meta {
@@ -40,7 +49,7 @@ impl Meta {
         });
         Self {
             subject: subject.to_owned(),
-            request_id: get(wire::REQUEST_ID).unwrap_or_else(|| nuid::next().to_string()),
+            request_id: get(wire::REQUEST_ID).unwrap_or_else(new_request_id),
             token,
             traceparent: get(wire::TRACEPARENT),
             client_addr: get(wire::CLIENT_ADDR),

@@ -52,6 +52,10 @@ async fn request(
     serde_json::from_slice(&reply).expect("json reply")
 }
 
+/// The allocator the shipped binaries use, so the benchmark measures what they cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     // Log set-up as in a function process, so per-request spans cost what they cost in production.

@@ -12,6 +12,10 @@ struct Cli {
     auth: auth::Settings,
 }
 
+/// mimalloc: far cheaper than glibc malloc for the many short-lived buffers of each request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), runtime::Error> {
     let cli = Cli::parse();

@@ -65,6 +65,10 @@ async fn seed(settings: &blog::Settings) -> String {
     last
 }
 
+/// The allocator the shipped binaries use, so the benchmark measures what they cost.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     runtime::init_logging(runtime::LogFormat::Text);
