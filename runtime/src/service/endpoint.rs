@@ -277,24 +277,31 @@ async fn handle(
                 }
             },
         };
-        let work = call(endpoint.def, &shared, meta, message.payload);
-        let outcome =
-            match tokio::time::timeout(budget.limit, AssertUnwindSafe(work).catch_unwind()).await {
-                Err(_) if budget.by_deadline => Err(ApiError::Timeout(format!(
-                    "'{}' was stopped at the caller's deadline",
-                    endpoint.def.subject
-                ))),
-                Err(_) => Err(ApiError::Timeout(format!(
-                    "'{}' did not finish within {} ms",
-                    endpoint.def.subject,
-                    endpoint.timeout.as_millis()
-                ))),
-                Ok(Err(panic)) => Err(ApiError::internal(format!(
-                    "handler panicked: {}",
-                    panic_text(&panic)
-                ))),
-                Ok(Ok(outcome)) => outcome,
-            };
+        let work =
+            AssertUnwindSafe(call(endpoint.def, &shared, meta, message.payload)).catch_unwind();
+        tokio::pin!(work);
+        // A handler that answers on its first poll needs no timer: arming one costs a runtime
+        // handle clone and a timer entry on every warm read.
+        let finished = match futures::poll!(work.as_mut()) {
+            std::task::Poll::Ready(done) => Ok(done),
+            std::task::Poll::Pending => tokio::time::timeout(budget.limit, work).await,
+        };
+        let outcome = match finished {
+            Err(_) if budget.by_deadline => Err(ApiError::Timeout(format!(
+                "'{}' was stopped at the caller's deadline",
+                endpoint.def.subject
+            ))),
+            Err(_) => Err(ApiError::Timeout(format!(
+                "'{}' did not finish within {} ms",
+                endpoint.def.subject,
+                endpoint.timeout.as_millis()
+            ))),
+            Ok(Err(panic)) => Err(ApiError::internal(format!(
+                "handler panicked: {}",
+                panic_text(&panic)
+            ))),
+            Ok(Ok(outcome)) => outcome,
+        };
         if let Some(claim) = claim {
             claim.finish(&outcome).await;
         }
