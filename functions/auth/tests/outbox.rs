@@ -6,7 +6,6 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use async_nats::jetstream;
 use common::{Auth, access};
 use contracts::auth::{USER_UPDATED, UserChanged};
 use serde_json::json;
@@ -16,31 +15,7 @@ const STREAM: &str = "AUTH_EVENTS";
 
 /// Every `auth.events.user.updated` in the stream: its `Nats-Msg-Id` and payload.
 async fn renames(client: &async_nats::Client) -> Vec<(String, UserChanged)> {
-    let context = jetstream::new(client.clone());
-    let mut stream = context.get_stream(STREAM).await.expect("the stream exists");
-    let last = stream
-        .info()
-        .await
-        .expect("stream info")
-        .state
-        .last_sequence;
-    let mut found = Vec::new();
-    for seq in 1..=last {
-        let Ok(message) = stream.get_raw_message(seq).await else {
-            continue;
-        };
-        if message.subject.as_str() != USER_UPDATED {
-            continue;
-        }
-        let id = message
-            .headers
-            .get(runtime::wire::EVENT_ID)
-            .map(|v| v.as_str().to_owned())
-            .expect("every stored event carries its id");
-        let event = serde_json::from_slice(&message.payload).expect("a UserChanged payload");
-        found.push((id, event));
-    }
-    found
+    harness::stored_events(client, STREAM, USER_UPDATED).await
 }
 
 async fn outbox_rows(auth: &Auth) -> i64 {
@@ -53,7 +28,7 @@ async fn outbox_rows(auth: &Auth) -> i64 {
 /// Waits until the service has made its stream and the outbox is empty.
 async fn settled(auth: &Auth, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
-    let context = jetstream::new(auth.client.clone());
+    let context = async_nats::jetstream::new(auth.client.clone());
     loop {
         let stream_ready = context.get_stream(STREAM).await.is_ok();
         let rows = outbox_rows(auth).await;

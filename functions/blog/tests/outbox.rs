@@ -5,7 +5,6 @@ mod common;
 
 use std::time::Duration;
 
-use async_nats::jetstream;
 use blog::BlogState;
 use blog::model::Blog;
 use blog::store::{BlogStore, staged};
@@ -17,33 +16,7 @@ const STREAM: &str = "BLOG_EVENTS";
 
 /// Every `blog.events.changed` in the stream: its `Nats-Msg-Id` and payload.
 async fn changes(client: &async_nats::Client) -> Vec<(String, BlogChanged)> {
-    let context = jetstream::new(client.clone());
-    let mut stream = context.get_stream(STREAM).await.expect("the stream exists");
-    let last = stream
-        .info()
-        .await
-        .expect("stream info")
-        .state
-        .last_sequence;
-    let mut found = Vec::new();
-    for seq in 1..=last {
-        let Ok(message) = stream.get_raw_message(seq).await else {
-            continue;
-        };
-        if message.subject.as_str() != CHANGED {
-            continue;
-        }
-        let id = message
-            .headers
-            .get(runtime::wire::EVENT_ID)
-            .map(|v| v.as_str().to_owned())
-            .expect("every stored event carries its id");
-        found.push((
-            id,
-            serde_json::from_slice(&message.payload).expect("BlogChanged"),
-        ));
-    }
-    found
+    harness::stored_events(client, STREAM, CHANGED).await
 }
 
 /// The blog once its staged event has been sent and cleared.

@@ -66,10 +66,10 @@ impl CallerCache {
 
     /// Subscribes on first use, and waits until the server has the subscription: a revocation
     /// committed after that reaches this cache, one committed before is what the source answers.
-    /// False when it cannot subscribe: the cache must then not be used.
-    pub async fn listen_once(&self, nats: &async_nats::Client) -> bool {
+    /// Until it is subscribed, lookups find nothing and nothing is kept.
+    pub async fn listen_once(&self, nats: &async_nats::Client) {
         if self.listening.initialized() {
-            return true;
+            return;
         }
         let subscribed = self
             .listening
@@ -79,10 +79,9 @@ impl CallerCache {
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             })
             .await;
-        if let Err(err) = &subscribed {
+        if let Err(err) = subscribed {
             tracing::warn!(%err, "cannot subscribe to revocations; not caching callers in-process");
         }
-        subscribed.is_ok()
     }
 
     /// The cached caller of `key`, unless revoked or expired at `now` (unix seconds); always
@@ -119,14 +118,6 @@ impl CallerCache {
     /// Drops every cached caller the event covers.
     pub fn evict(&self, event: &TokenRevoked) {
         evict(&self.cache, &self.epoch, &self.revoked, event);
-    }
-
-    /// Drops these keys (callers revoked or changed here, known by key).
-    pub async fn forget(&self, keys: &[String]) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        for key in keys {
-            self.cache.invalidate(key).await;
-        }
     }
 
     /// Drops everything: events may have been missed while the connection was down.

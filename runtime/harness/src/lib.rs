@@ -2,6 +2,7 @@
 //!
 //! A server the harness cannot start or reach is a loud panic, never a silent skip.
 
+mod events;
 pub mod fuzz;
 mod http_client;
 mod keys;
@@ -13,6 +14,7 @@ mod process;
 mod stores;
 mod world;
 
+pub use events::stored_events;
 pub use http_client::{Http, HttpReply};
 pub use keys::{KeyPair, rsa_key_pair};
 pub use load::{LoadReport, nats_load};
