@@ -79,11 +79,15 @@ impl ApiKeys {
             key: key.to_owned(),
         })
         .map_err(ApiError::internal)?;
-        let mut headers = HeaderMap::new();
-        if let Some(ClientAddr(addr)) = client {
-            headers.insert(CLIENT_ADDR, addr.to_string().as_str());
-        }
-        match runtime::request(
+        let headers = || {
+            let mut headers = HeaderMap::new();
+            if let Some(ClientAddr(addr)) = client {
+                headers.insert(CLIENT_ADDR, addr.to_string().as_str());
+            }
+            headers
+        };
+        // A key check only reads, so a copy lost to a draining auth replica is sent again.
+        match runtime::request_hedged(
             &self.client,
             APIKEY_VERIFY_SUBJECT,
             headers,
@@ -91,6 +95,7 @@ impl ApiKeys {
             self.timeout,
         )
         .await
+        .and_then(runtime::decode)
         {
             Ok(reply) => {
                 let info: ApiKeyInfo = serde_json::from_slice(&reply).map_err(|err| {

@@ -8,7 +8,9 @@
 //! (409 from the function, not a replay) asks again until that attempt's reply is stored. While
 //! the server has announced lame duck mode, a request that finds the connection down waits for the
 //! move to another node rather than failing at once. A rolling restart of NATS nodes relies on
-//! this to cost clients no failed requests.
+//! this to cost clients no failed requests. The same requests are also hedged
+//! ([`runtime::request_hedged`]): a copy lost to a draining function replica is sent again while
+//! the connection stays up, which a rolling restart of the functions relies on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,13 +56,20 @@ pub(crate) async fn request(
     loop {
         let connects = client.statistics().connects.load(Ordering::Relaxed);
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let attempt = first.take().unwrap_or_else(&headers);
-        let reply = runtime::request_message(client, subject, attempt, payload.clone(), remaining);
+        let reply = async {
+            let mut copy = || first.take().unwrap_or_else(&headers);
+            if resend {
+                // A copy lost on its way to a draining replica is sent again while this one waits.
+                runtime::request_hedged(client, subject, copy, payload.clone(), remaining).await
+            } else {
+                runtime::request_message(client, subject, copy(), payload.clone(), remaining).await
+            }
+        };
         let dropped_again = tokio::select! {
             reply = reply => match (reply, give_up) {
                 // Our first attempt holds the key and is still running; its stored reply will be
                 // replayed to a later ask.
-                (Ok(message), Some(_)) if keyed && in_progress(&message) && Instant::now() + WATCH < deadline => {
+                (Ok(message), Some(_)) if keyed && runtime::in_progress(&message) && Instant::now() + WATCH < deadline => {
                     tokio::time::sleep(WATCH).await;
                     continue;
                 }
@@ -111,15 +120,6 @@ async fn rejoined(client: &Client, until: Instant) -> bool {
         tokio::time::sleep(WATCH).await;
     }
     true
-}
-
-/// A 409 that is not a replay: the function's "this key's first attempt is still running".
-fn in_progress(message: &Message) -> bool {
-    message.headers.as_ref().is_some_and(|h| {
-        h.get(runtime::wire::ERROR_CODE_HEADER)
-            .is_some_and(|code| code.as_str() == "409")
-            && h.get(runtime::wire::IDEMPOTENT_REPLAYED).is_none()
-    })
 }
 
 /// Whether the server has announced lame duck mode since the connection was last made: its

@@ -158,18 +158,22 @@ impl Guard {
             Err(why) => return Err(ApiError::internal(why)),
         };
         let epoch = self.cache.epoch();
-        let mut headers = HeaderMap::new();
-        headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
-        // With tracing off here the caller's context still passes on; with it on, the request's
-        // own span replaces it.
-        if let Some(traceparent) = &meta.traceparent {
-            headers.insert(wire::TRACEPARENT, traceparent.as_str());
-        }
+        let headers = || {
+            let mut headers = HeaderMap::new();
+            headers.insert(wire::REQUEST_ID, meta.request_id.as_str());
+            // With tracing off here the caller's context still passes on; with it on, the
+            // request's own span replaces it.
+            if let Some(traceparent) = &meta.traceparent {
+                headers.insert(wire::TRACEPARENT, traceparent.as_str());
+            }
+            headers
+        };
         let body = serde_json::to_vec(&TokenVerifyRequest {
             access_token: token.to_owned(),
         })
         .map_err(ApiError::internal)?;
-        let reply = runtime::request(
+        // A verify only reads, so a copy lost to a draining auth replica is sent again.
+        let reply = runtime::request_hedged(
             &self.nats,
             TOKEN_VERIFY_SUBJECT,
             headers,
@@ -177,6 +181,7 @@ impl Guard {
             self.timeout,
         )
         .await
+        .and_then(runtime::decode)
         .map_err(|err| match err {
             ApiError::Unauthorized(_)
             | ApiError::Forbidden(_)
