@@ -140,9 +140,13 @@ async fn main() {
         .start(async_nats::connect(nats.url()).await.expect("connect"))
         .await
         .expect("handlers");
-    let bridge = http_bridge::Bridge::start(
-        http_bridge::Config::local(nats.url()),
+    // On worker threads, one per core, as the binary runs it.
+    let bridge_config = http_bridge::Config::local(nats.url());
+    let workers = bridge_config.worker_count();
+    let bridge = http_bridge::Bridge::start_workers(
+        bridge_config,
         async_nats::connect(nats.url()).await.expect("connect"),
+        workers,
     )
     .await
     .expect("bridge");

@@ -46,6 +46,9 @@ pub struct Config {
     /// How long a valid API key is remembered.
     #[arg(long, env = "APIKEY_CACHE_SECS", default_value_t = 10)]
     pub apikey_cache_secs: u64,
+    /// Request-serving threads, each with its own NATS connection (0: one per core).
+    #[arg(long, env = "BRIDGE_WORKERS", default_value_t = 0)]
+    pub workers: usize,
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = runtime::LogFormat::Text)]
     pub log_format: runtime::LogFormat,
@@ -72,8 +75,17 @@ impl Config {
             max_connections: 4096,
             drain_bytes: 64 * 1024,
             apikey_cache_secs: 10,
+            workers: 0,
             log_format: runtime::LogFormat::Text,
             lame_duck: crate::LameDuck::default(),
+        }
+    }
+
+    /// How many request-serving threads [`crate::Bridge::start_workers`] should get.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
         }
     }
 

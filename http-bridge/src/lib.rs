@@ -14,6 +14,7 @@ mod retry;
 pub mod routes;
 pub mod server;
 pub mod status;
+mod workers;
 
 pub use config::Config;
 pub use retry::LameDuck;

@@ -7,7 +7,9 @@ use http_bridge::{Bridge, Config};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
+// Requests are served on per-core worker threads (`BRIDGE_WORKERS`); this runtime keeps discovery,
+// API-key revocations, the status page's gathering and the signals.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();
     runtime::init_logging(config.log_format);
@@ -16,7 +18,8 @@ async fn main() -> Result<(), runtime::Error> {
         .connection
         .connect_with("http-bridge", move |event| lame_duck.observe(event))
         .await?;
-    let running = Bridge::start(config, client)
+    let workers = config.worker_count();
+    let running = Bridge::start_workers(config, client, workers)
         .await
         .map_err(|err| runtime::Error::startup("cannot listen", err))?;
     runtime::shutdown_signal().await;

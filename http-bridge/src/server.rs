@@ -10,13 +10,15 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::apikey::{ApiKeys, ClientAddr};
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
 use crate::metrics::Metrics;
+use crate::retry::LameDuck;
 use crate::routes::RouteTable;
 use crate::status::Status;
 use crate::{envelope, proxy};
@@ -28,20 +30,23 @@ pub struct Bridge;
 pub struct Running {
     addr: SocketAddr,
     stop: CancellationToken,
-    server: tokio::task::JoinHandle<()>,
+    /// One per accept loop, resolved once its connections have ended.
+    servers: Vec<oneshot::Receiver<()>>,
     discovery: tokio::task::JoinHandle<()>,
 }
 
-/// What every request handler shares.
+/// What every request handler shares. Each worker thread has its own copy with its own NATS
+/// connection (`client`, `config.lame_duck`); everything else is shared.
+#[derive(Clone)]
 pub(crate) struct State {
     pub(crate) client: async_nats::Client,
     pub(crate) table: SharedTable,
     pub(crate) keys: ApiKeys,
     pub(crate) metrics: Metrics,
     /// The live `/status` page's gatherer and per-route load window.
-    pub(crate) status: Status,
+    pub(crate) status: Arc<Status>,
     /// Permits for the NATS leg of a request, taken once its body is in.
-    pub(crate) in_flight: Semaphore,
+    pub(crate) in_flight: Arc<Semaphore>,
     /// Permits for open connections, taken on accept.
     pub(crate) connections: Arc<Semaphore>,
     pub(crate) config: Config,
@@ -78,10 +83,57 @@ fn over_cap() -> Vec<u8> {
 const LINGER: Duration = Duration::from_secs(2);
 
 impl Bridge {
-    /// Binds `config.addr`, learns routes, and serves until `Running::shutdown`.
+    /// Binds `config.addr`, learns routes, and serves on the current runtime and `client` until
+    /// `Running::shutdown`.
     pub async fn start(config: Config, client: async_nats::Client) -> std::io::Result<Running> {
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        let (state, discovery) = State::start(config, client).await?;
+        let stop = CancellationToken::new();
+        let (done, finished) = oneshot::channel();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                accept(listener, state, stop).await;
+                let _ = done.send(());
+            }
+        });
+        tracing::info!(%addr, "bridge listening");
+        Ok(Running {
+            addr,
+            stop,
+            servers: vec![finished],
+            discovery,
+        })
+    }
+
+    /// As [`Bridge::start`], serving on `workers` threads instead, each with its own
+    /// current-thread runtime, NATS connection and listener on the same port: see [`crate::workers`].
+    /// `client` keeps discovery, API-key revocations and the status page.
+    pub async fn start_workers(
+        config: Config,
+        client: async_nats::Client,
+        workers: usize,
+    ) -> std::io::Result<Running> {
+        let (state, discovery) = State::start(config, client).await?;
+        let stop = CancellationToken::new();
+        let (addr, servers) = crate::workers::spawn(workers.max(1), &state, &stop).await?;
+        tracing::info!(%addr, workers, "bridge listening");
+        Ok(Running {
+            addr,
+            stop,
+            servers,
+            discovery,
+        })
+    }
+}
+
+impl State {
+    /// The shared state, with discovery and API-key revocations following `client`.
+    async fn start(
+        config: Config,
+        client: async_nats::Client,
+    ) -> std::io::Result<(Arc<Self>, tokio::task::JoinHandle<()>)> {
         let table: SharedTable = Arc::new(RwLock::new(Arc::new(RouteTable::default())));
         let metrics = Metrics::default();
         let discovery = discovery::keep_fresh(
@@ -108,20 +160,22 @@ impl Bridge {
             client,
             table,
             metrics,
-            status: Status::new(Duration::from_millis(config.discovery_window_ms)),
-            in_flight: Semaphore::new(config.max_in_flight),
+            status: Arc::new(Status::new(Duration::from_millis(
+                config.discovery_window_ms,
+            ))),
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight)),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             config,
         });
-        let stop = CancellationToken::new();
-        let server = tokio::spawn(accept(listener, state, stop.clone()));
-        tracing::info!(%addr, "bridge listening");
-        Ok(Running {
-            addr,
-            stop,
-            server,
-            discovery,
-        })
+        Ok((state, discovery))
+    }
+
+    /// This state for a worker that sends its requests on `client`.
+    pub(crate) fn for_worker(&self, client: async_nats::Client, lame_duck: LameDuck) -> Self {
+        let mut state = self.clone();
+        state.client = client;
+        state.config.lame_duck = lame_duck;
+        state
     }
 }
 
@@ -134,12 +188,16 @@ impl Running {
     /// Stops accepting, lets in-flight requests finish, then returns.
     pub async fn shutdown(self) {
         self.stop.cancel();
-        let _ = self.server.await;
+        for server in self.servers {
+            let _ = server.await;
+        }
         self.discovery.abort();
     }
 }
 
-async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToken) {
+/// Serves connections from `listener` until `stop`, then waits for them to end.
+pub(crate) async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToken) {
+    let connections = TaskTracker::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -166,17 +224,16 @@ async fn accept(listener: TcpListener, state: Arc<State>, stop: CancellationToke
         let state = state.clone();
         let stop = stop.clone();
         let builder = builder.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             serve(stream, peer.ip(), &builder, state.clone(), stop).await;
             drop(permit);
             state.metrics.connections(state.open_connections());
         });
     }
     drop(listener);
-    // Every connection holds a permit; getting them all back means every connection ended.
+    connections.close();
     let grace = state.config.timeout() + LINGER + Duration::from_secs(1);
-    let all = u32::try_from(state.config.max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(grace, state.connections.acquire_many(all))
+    if tokio::time::timeout(grace, connections.wait())
         .await
         .is_err()
     {

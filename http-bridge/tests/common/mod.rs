@@ -139,15 +139,18 @@ impl Setup {
         }
     }
 
-    /// Starts the bridge on a free port with tuned settings.
+    /// Starts the bridge on a free port with tuned settings: in-process on this runtime, or on
+    /// `config.workers` threads.
     pub async fn start_bridge(&mut self, tune: impl FnOnce(&mut http_bridge::Config)) {
         let mut config = http_bridge::Config::local(self.world.nats.url());
         tune(&mut config);
-        self.bridge = Some(
-            http_bridge::Bridge::start(config, self.world.client.clone())
-                .await
-                .expect("bridge starts"),
-        );
+        let client = self.world.client.clone();
+        // `workers` set: the binary's way, worker threads each on a NATS connection of its own.
+        let running = match config.workers {
+            0 => http_bridge::Bridge::start(config, client).await,
+            n => http_bridge::Bridge::start_workers(config, client, n).await,
+        };
+        self.bridge = Some(running.expect("bridge starts"));
     }
 
     pub fn addr(&self) -> SocketAddr {
