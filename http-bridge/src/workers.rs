@@ -25,6 +25,9 @@ pub(crate) async fn spawn(
     stop: &CancellationToken,
 ) -> std::io::Result<(SocketAddr, Vec<oneshot::Receiver<()>>)> {
     let mut addr = shared.config.addr;
+    if addr.port() != 0 {
+        refuse_if_taken(addr)?;
+    }
     let mut finished = Vec::with_capacity(count);
     for index in 0..count {
         let (ready, listening) = oneshot::channel();
@@ -62,6 +65,12 @@ pub(crate) async fn spawn(
         finished.push(ended);
     }
     Ok((addr, finished))
+}
+
+/// `SO_REUSEPORT` would let a second bridge of the same user share the port and split its
+/// traffic in silence; a plain bind first fails as it always did while anything listens there.
+fn refuse_if_taken(addr: SocketAddr) -> std::io::Result<()> {
+    std::net::TcpListener::bind(addr).map(drop)
 }
 
 /// A worker's own NATS connection and listener, made on its own runtime so their tasks run there.

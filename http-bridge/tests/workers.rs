@@ -123,3 +123,16 @@ async fn shutdown_lets_requests_in_flight_on_every_worker_finish() {
     let refused = tokio::net::TcpStream::connect(addr).await;
     assert!(refused.is_err(), "every worker closed its listener");
 }
+
+#[tokio::test]
+async fn a_second_bridge_on_a_port_in_use_fails_to_start_instead_of_sharing_it() {
+    let setup = Setup::start(|config| config.workers = WORKERS).await;
+    let mut config = http_bridge::Config::local(setup.world.nats.url());
+    config.addr = setup.addr();
+
+    let second =
+        http_bridge::Bridge::start_workers(config, setup.world.client.clone(), WORKERS).await;
+
+    let err = second.err().expect("the port is taken");
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
+}
