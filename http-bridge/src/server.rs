@@ -117,7 +117,15 @@ impl Bridge {
     ) -> std::io::Result<Running> {
         let (state, discovery) = State::start(config, client).await?;
         let stop = CancellationToken::new();
-        let (addr, servers) = crate::workers::spawn(workers.max(1), &state, &stop).await?;
+        let (addr, servers) = match crate::workers::spawn(workers.max(1), &state, &stop).await {
+            Ok(started) => started,
+            Err(err) => {
+                // Workers that did start stop again, and nothing keeps discovering for nobody.
+                stop.cancel();
+                discovery.abort();
+                return Err(err);
+            }
+        };
         tracing::info!(%addr, workers, "bridge listening");
         Ok(Running {
             addr,
