@@ -72,3 +72,37 @@ async fn a_change_stored_while_nats_is_down_is_announced_once_it_is_back() {
     assert_eq!(matching[0].1.what, "unpublished");
     assert_eq!(matching[0].1.slug, "outbox-while-down");
 }
+
+#[tokio::test]
+async fn the_relay_looks_up_pending_events_through_a_sparse_index() {
+    let world = World::start().await;
+    let store = BlogStore::connect(&world.settings.mongodb_url, &world.settings.mongodb_db)
+        .await
+        .expect("connects");
+    store.ensure_indexes().await.expect("indexes");
+    let client = mongodb::Client::with_uri_str(&world.settings.mongodb_url)
+        .await
+        .expect("connects");
+    let blogs = client
+        .database(&world.settings.mongodb_db)
+        .collection::<mongodb::bson::Document>("blogs");
+
+    let mut indexes = blogs.list_indexes().await.expect("lists indexes");
+    let mut pending = None;
+    while let Some(index) = futures::TryStreamExt::try_next(&mut indexes)
+        .await
+        .expect("an index")
+    {
+        if index.keys == mongodb::bson::doc! {"pendingEvent.at": 1} {
+            pending = Some(index);
+        }
+    }
+
+    let pending = pending.expect("an index on pendingEvent.at");
+    let sparse = pending.options.and_then(|o| o.sparse);
+    assert_eq!(
+        sparse,
+        Some(true),
+        "only blogs with a pending event are in it"
+    );
+}

@@ -81,6 +81,16 @@ impl BlogStore {
                     .build(),
             )
             .await?;
+        // The outbox relay looks for events left pending past a moment, oldest first; sparse, so
+        // only the few blogs with a pending event are in it, not every blog.
+        self.blogs
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"pendingEvent.at": 1})
+                    .options(IndexOptions::builder().sparse(true).build())
+                    .build(),
+            )
+            .await?;
         self.comments
             .create_index(
                 IndexModel::builder()
