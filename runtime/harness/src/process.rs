@@ -16,7 +16,13 @@ pub fn free_port() -> u16 {
 /// Waits until something accepts TCP connections on `port`; panics after `limit`.
 pub fn wait_for_port(port: u16, limit: Duration, what: &str) {
     let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // `free_port` hands out ephemeral ports, so a connect to one nobody listens on yet can pick
+    // that same port as its source and connect to itself (TCP simultaneous open): not a listener.
+    let listening = || {
+        TcpStream::connect(("127.0.0.1", port))
+            .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok())
+    };
+    while !listening() {
         assert!(
             start.elapsed() < limit,
             "{what} did not listen on 127.0.0.1:{port} within {limit:?}"
