@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), runtime::Error> {
     let config = Config::parse();
     runtime::init_logging(config.log_format);
+    let shutdown = runtime::shutdown_signal();
     let lame_duck = config.lame_duck.clone();
     let client = config
         .connection
@@ -22,7 +23,7 @@ async fn main() -> Result<(), runtime::Error> {
     let running = Bridge::start_workers(config, client, workers)
         .await
         .map_err(|err| runtime::Error::startup("cannot listen", err))?;
-    runtime::shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutdown requested; finishing in-flight requests");
     running.shutdown().await;
     runtime::telemetry::shutdown();

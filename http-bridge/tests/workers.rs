@@ -5,10 +5,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::{KEY, Setup};
 use futures::StreamExt;
-use harness::Http;
+use harness::{Http, Process};
 use http::{Method, StatusCode};
 
 const WORKERS: usize = 2;
@@ -135,4 +136,25 @@ async fn a_second_bridge_on_a_port_in_use_fails_to_start_instead_of_sharing_it()
 
     let err = second.err().expect("the port is taken");
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
+}
+
+/// The bridge binary signalled the moment its first worker listens, while the others still
+/// connect: a drain and a clean exit every time, never the default death by SIGTERM.
+#[tokio::test]
+async fn sigterm_while_the_workers_start_is_a_drain() {
+    let setup = Setup::without_bridge().await;
+    for round in 0..5 {
+        let port = harness::free_port();
+        let bridge = Process::spawn(
+            "http-bridge",
+            setup
+                .world
+                .command(env!("CARGO_BIN_EXE_http-bridge"))
+                .env("BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+                .env("BRIDGE_WORKERS", "8"),
+        );
+        harness::wait_for_port(port, Duration::from_secs(10), "the bridge");
+        let (code, _) = bridge.stop(Duration::from_secs(15)).await;
+        assert_eq!(code, Some(0), "round {round}: the exit after SIGTERM");
+    }
 }

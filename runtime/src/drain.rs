@@ -1,23 +1,43 @@
 //! Waiting for the signal that starts a graceful drain.
 
-/// Resolves on SIGTERM (what orchestrators send) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+use std::future::Future;
+
+/// Resolves on SIGTERM (what orchestrators send) or Ctrl-C, listening from this call on.
+///
+/// Call it before serving starts and await it after: a process starts serving before its start
+/// returns (one endpoint or worker is up while the next subscribes), and a SIGTERM in that window
+/// must be a drain, not the default death by signal with requests in flight.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM; only Ctrl-C stops this process");
-                let _ = ctrl_c.await;
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind)
+                .inspect_err(|err| tracing::warn!(%err, "cannot listen for {name}"))
+                .ok()
+        };
+        let term = listen(SignalKind::terminate(), "SIGTERM");
+        let interrupt = listen(SignalKind::interrupt(), "SIGINT");
+        async move {
+            tokio::select! {
+                () = received(term) => {}
+                () = received(interrupt) => {}
             }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The first delivery of `signal`; never, when it could not be listened for.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }

@@ -154,9 +154,10 @@ impl Service {
         if self.config.check {
             return check(&self.config, &self.name).await;
         }
+        let shutdown = crate::drain::shutdown_signal();
         let client = connect(&self.config, &self.name).await?;
         let running = self.start(client).await?;
-        crate::drain::shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutdown requested; draining");
         let drained = running.shutdown().await;
         // After the drain, so the spans of the last requests are exported too.
