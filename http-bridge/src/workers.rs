@@ -36,27 +36,7 @@ pub(crate) async fn spawn(
         std::thread::Builder::new()
             .name(format!("bridge-worker-{index}"))
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(err) => {
-                        let _ = ready.send(Err(err));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let (state, listener) = match open(&shared, addr).await {
-                        Ok(opened) => opened,
-                        Err(err) => {
-                            let _ = ready.send(Err(err));
-                            return;
-                        }
-                    };
-                    let _ = ready.send(listener.local_addr());
-                    accept(listener, Arc::new(state), stop).await;
-                });
+                run(&shared, addr, stop, ready);
                 let _ = done.send(());
             })?;
         addr = listening
@@ -65,6 +45,37 @@ pub(crate) async fn spawn(
         finished.push(ended);
     }
     Ok((addr, finished))
+}
+
+/// One worker's thread: its runtime, connection and listener, then its accept loop until `stop`.
+/// Whether it could listen, and where, goes to `ready`.
+fn run(
+    shared: &Arc<State>,
+    addr: SocketAddr,
+    stop: CancellationToken,
+    ready: oneshot::Sender<std::io::Result<SocketAddr>>,
+) {
+    let started = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let runtime = match started {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            let _ = ready.send(Err(err));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        match open(shared, addr).await {
+            Ok((state, listener)) => {
+                let _ = ready.send(listener.local_addr());
+                accept(listener, Arc::new(state), stop).await;
+            }
+            Err(err) => {
+                let _ = ready.send(Err(err));
+            }
+        }
+    });
 }
 
 /// `SO_REUSEPORT` would let a second bridge of the same user share the port and split its
