@@ -3,6 +3,8 @@
 //! and from that hyper behind nginx (the reverse-proxy path a user would pick instead), all loaded by
 //! `wrk` on loopback in one run. `scripts/bench-bridge` runs it in release mode.
 
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/nginx.rs"]
 mod nginx;
 
@@ -157,6 +159,10 @@ async fn main() {
         bridge.addr()
     );
     let bare = format!("http://{ceiling}/bench/blog/6744b3f0c2a4f1a2b3c4d5e6");
+    let floor = format!(
+        "http://{}/bench/blog/6744b3f0c2a4f1a2b3c4d5e6",
+        floor::start(&nats.url(), payload.clone(), workers)
+    );
     let started = Instant::now();
     while !matches!(tokio::task::spawn_blocking({ let u = through.clone(); move || Command::new("curl").args(["-fs", "-H", &format!("x-api-key: {KEY}"), &u]).output() }).await, Ok(Ok(o)) if o.status.success())
     {
@@ -178,9 +184,10 @@ async fn main() {
         ("bridge -> NATS -> handler", through.clone()),
         ("nginx -> hyper", proxied),
         ("bare hyper", bare),
+        ("floor: hyper -> NATS -> bare", floor),
     ];
     // Per path: summed req/s, and p50 and p99 of each round.
-    let mut sums: [(f64, Vec<f64>, Vec<f64>); 3] = Default::default();
+    let mut sums: [(f64, Vec<f64>, Vec<f64>); 4] = Default::default();
     for round in 1..=2 {
         for ((label, url), sum) in paths.iter().zip(sums.iter_mut()) {
             let u = url.clone();
@@ -206,7 +213,7 @@ async fn main() {
             mean(p99)
         );
     }
-    let (a, n, b) = (sums[0].0, sums[1].0, sums[2].0);
+    let (a, n, b, f) = (sums[0].0, sums[1].0, sums[2].0, sums[3].0);
     println!(
         "bridge/nginx throughput ratio: {:.3} (aim >= 1.0), p50 {:.2} ms vs {:.2} ms (aim: no higher)",
         a / n,
@@ -216,6 +223,12 @@ async fn main() {
     println!(
         "bridge/bare hyper throughput ratio: {:.3} (aim >= 0.5)",
         a / b
+    );
+    println!(
+        "floor/nginx throughput ratio: {:.3}, p50 {:.2} ms (no bridge on NATS request/reply beats this here); bridge/floor: {:.3}",
+        f / n,
+        mean(&sums[3].1),
+        a / f
     );
 
     // Where the time goes: the NATS leg alone (same handler, same payload, no HTTP).

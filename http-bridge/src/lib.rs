@@ -4,6 +4,7 @@ pub mod apikey;
 pub mod config;
 pub mod discovery;
 pub mod envelope;
+mod link;
 pub mod mapping;
 pub mod metrics;
 pub mod openapi;

@@ -346,6 +346,7 @@ async fn forward(
     let resend = retry::may_resend(&parts.method, &parts.headers);
     let message = retry::request(
         &state.client,
+        &state.link,
         &route.subject,
         || nats_headers(parts, request_id, &deadline),
         input,

@@ -22,8 +22,8 @@ use bytes::Bytes;
 use runtime::ApiError;
 use tokio::time::Instant;
 
-/// How often a waiting request looks at the connection; a reply usually comes first.
-const WATCH: Duration = Duration::from_millis(25);
+use crate::link::{Link, WATCH};
+
 /// Longest a request waits for a new connection before its one retry (a cluster peer takes
 /// well under a second; a lone server that is down will not be back in time).
 const REJOIN_WAIT: Duration = Duration::from_secs(2);
@@ -40,6 +40,7 @@ pub(crate) fn may_resend(method: &http::Method, headers: &http::HeaderMap) -> bo
 /// attempt costs no copy of them.
 pub(crate) async fn request(
     client: &Client,
+    link: &Link,
     subject: &str,
     headers: impl Fn() -> HeaderMap,
     payload: Bytes,
@@ -54,7 +55,6 @@ pub(crate) async fn request(
     // Set once the connection has dropped: until then, resending is over.
     let mut give_up: Option<Instant> = None;
     loop {
-        let connects = client.statistics().connects.load(Ordering::Relaxed);
         let remaining = deadline.saturating_duration_since(Instant::now());
         let reply = async {
             let mut copy = || first.take().unwrap_or_else(&headers);
@@ -81,7 +81,7 @@ pub(crate) async fn request(
                 }
                 (reply, _) => return reply,
             },
-            () = dropped(client, connects) => give_up.is_some(),
+            () = link.dropped() => give_up.is_some(),
         };
         if !resend || dropped_again {
             return Err(lost(resend));
@@ -95,19 +95,6 @@ pub(crate) async fn request(
             subject,
             "NATS connection replaced; sending the request again"
         );
-    }
-}
-
-/// Resolves once the connection is down, or has been replaced since `connects` was read.
-async fn dropped(client: &Client, connects: u64) {
-    let stats = client.statistics();
-    loop {
-        tokio::time::sleep(WATCH).await;
-        if client.connection_state() != State::Connected
-            || stats.connects.load(Ordering::Relaxed) != connects
-        {
-            return;
-        }
     }
 }
 

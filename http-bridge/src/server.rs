@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::apikey::{ApiKeys, ClientAddr};
 use crate::config::Config;
 use crate::discovery::{self, SharedTable};
+use crate::link::Link;
 use crate::metrics::Metrics;
 use crate::retry::LameDuck;
 use crate::routes::RouteTable;
@@ -40,6 +41,8 @@ pub struct Running {
 #[derive(Clone)]
 pub(crate) struct State {
     pub(crate) client: async_nats::Client,
+    /// Drops and replacements of `client`'s connection, for requests in flight on it.
+    pub(crate) link: Link,
     pub(crate) table: SharedTable,
     pub(crate) keys: ApiKeys,
     pub(crate) metrics: Metrics,
@@ -165,6 +168,7 @@ impl State {
             .map_err(std::io::Error::other)?;
         let state = Arc::new(State {
             keys,
+            link: Link::watch(&client),
             client,
             table,
             metrics,
@@ -181,6 +185,7 @@ impl State {
     /// This state for a worker that sends its requests on `client`.
     pub(crate) fn for_worker(&self, client: async_nats::Client, lame_duck: LameDuck) -> Self {
         let mut state = self.clone();
+        state.link = Link::watch(&client);
         state.client = client;
         state.config.lame_duck = lame_duck;
         state
