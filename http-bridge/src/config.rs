@@ -47,7 +47,7 @@ pub struct Config {
     #[arg(long, env = "APIKEY_CACHE_SECS", default_value_t = 10)]
     pub apikey_cache_secs: u64,
     /// Request-serving threads, each with its own NATS connection (0: one per core).
-    #[arg(long, env = "BRIDGE_WORKERS", default_value_t = 0)]
+    #[arg(long, env = "BRIDGE_WORKERS", default_value_t = 0, value_parser = worker_threads)]
     pub workers: usize,
     /// `text` or `json` log lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = runtime::LogFormat::Text)]
@@ -99,5 +99,49 @@ impl Config {
 
     pub(crate) fn body_read_timeout(&self) -> Duration {
         Duration::from_millis(self.body_read_timeout_ms)
+    }
+}
+
+/// Most request-serving threads a bridge may be given. Each holds a NATS connection, so a typo
+/// such as 1000 fails the start instead of opening a thousand connections.
+pub const MAX_WORKERS: usize = 256;
+
+fn worker_threads(value: &str) -> Result<usize, String> {
+    let count: usize = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a whole number of threads"))?;
+    if count > MAX_WORKERS {
+        return Err(format!(
+            "{count} is more than {MAX_WORKERS} threads; 0 gives one per core"
+        ));
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn workers(value: &str) -> Result<usize, String> {
+        Config::try_parse_from(["http-bridge", "--workers", value])
+            .map(|config| config.workers)
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn worker_threads_are_a_count_up_to_the_limit() {
+        assert_eq!(workers("0"), Ok(0));
+        assert_eq!(workers("256"), Ok(256));
+        let too_many = workers("1000").expect_err("refused");
+        assert!(too_many.contains("more than 256 threads"), "{too_many}");
+        let not_a_number = workers("two").expect_err("refused");
+        assert!(
+            not_a_number.contains("not a whole number"),
+            "{not_a_number}"
+        );
+        assert!(workers("-1").is_err());
     }
 }
