@@ -84,7 +84,9 @@ impl Config {
     /// How many request-serving threads [`crate::Bridge::start_workers`] should get.
     pub fn worker_count(&self) -> usize {
         match self.workers {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            0 => {
+                std::thread::available_parallelism().map_or(1, |n| usize::from(n).min(MAX_WORKERS))
+            }
             n => n,
         }
     }

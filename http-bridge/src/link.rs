@@ -7,6 +7,7 @@
 //! write: about one extra syscall per request on a busy worker. One looker per connection, with
 //! requests waiting on its changes, costs a registration in a wait list instead.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -57,23 +58,32 @@ impl Link {
         link
     }
 
-    /// Resolves once the connection is down, or has been replaced, after this call.
-    pub(crate) async fn dropped(&self) {
+    /// Resolves once the connection is down, or has been replaced, after this call: the
+    /// connection is read here, before the caller sends its request, not on first poll.
+    pub(crate) fn dropped(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut seen = self.seen.clone();
         seen.borrow_and_update();
         // From the client itself: what the looker saw last may be up to a tick old.
         let at_start = look(&self.client);
-        if !at_start.connected {
-            return;
-        }
-        while seen.changed().await.is_ok() {
-            let now = *seen.borrow_and_update();
-            if !now.connected || now.connects != at_start.connects {
+        let client = self.client.clone();
+        async move {
+            if !at_start.connected {
                 return;
             }
+            let gone = |now: Seen| !now.connected || now.connects != at_start.connects;
+            while seen.changed().await.is_ok() {
+                if gone(*seen.borrow_and_update()) {
+                    return;
+                }
+            }
+            // The looker's runtime is shutting down: look for ourselves.
+            loop {
+                tokio::time::sleep(WATCH).await;
+                if gone(look(&client)) {
+                    return;
+                }
+            }
         }
-        // The looker only stops once nothing waits on it; until then, never.
-        std::future::pending().await
     }
 }
 

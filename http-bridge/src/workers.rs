@@ -36,7 +36,7 @@ pub(crate) async fn spawn(
         std::thread::Builder::new()
             .name(format!("bridge-worker-{index}"))
             .spawn(move || {
-                run(&shared, addr, stop, ready);
+                run(shared, addr, stop, ready);
                 let _ = done.send(());
             })?;
         addr = listening
@@ -50,7 +50,7 @@ pub(crate) async fn spawn(
 /// One worker's thread: its runtime, connection and listener, then its accept loop until `stop`.
 /// Whether it could listen, and where, goes to `ready`.
 fn run(
-    shared: &Arc<State>,
+    shared: Arc<State>,
     addr: SocketAddr,
     stop: CancellationToken,
     ready: oneshot::Sender<std::io::Result<SocketAddr>>,
@@ -66,7 +66,7 @@ fn run(
         }
     };
     runtime.block_on(async move {
-        match open(shared, addr).await {
+        match open(&shared, addr).await {
             Ok((state, listener)) => {
                 let _ = ready.send(listener.local_addr());
                 accept(listener, Arc::new(state), stop).await;

@@ -6,7 +6,9 @@ use std::future::Future;
 ///
 /// Call it before serving starts and await it after: a process starts serving before its start
 /// returns (one endpoint or worker is up while the next subscribes), and a SIGTERM in that window
-/// must be a drain, not the default death by signal with requests in flight.
+/// must be a drain, not the default death by signal with requests in flight. A signal during
+/// start-up is held until start returns (connecting gives up within its timeout). Call it inside
+/// a Tokio runtime.
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {

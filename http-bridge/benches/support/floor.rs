@@ -60,9 +60,13 @@ pub fn start(nats_url: &str, reply: Bytes, workers: usize) -> SocketAddr {
                     let service = service_fn(move |_request| {
                         let client = client.clone();
                         async move {
-                            let reply = client.request(SUBJECT, Bytes::new()).await;
-                            let body = reply.map(|m| m.payload).unwrap_or_default();
+                            // A failed request is a 503, which wrk reports and the bench refuses.
+                            let (status, body) = match client.request(SUBJECT, Bytes::new()).await {
+                                Ok(reply) => (hyper::StatusCode::OK, reply.payload),
+                                Err(_) => (hyper::StatusCode::SERVICE_UNAVAILABLE, Bytes::new()),
+                            };
                             let mut response = hyper::Response::new(Full::new(body));
+                            *response.status_mut() = status;
                             response.headers_mut().insert(
                                 "content-type",
                                 "application/json".parse().expect("header"),
